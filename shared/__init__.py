@@ -1,0 +1,1 @@
+"""The service kit: everything two Fabrique services would otherwise write twice."""

