@@ -90,16 +90,19 @@ async def _dispose_engines():
 
 @pytest.fixture
 async def connection_for(prepared_database, _dispose_engines) -> AsyncIterator[Callable]:
-    """`await connection_for("medle")`: a connection in a transaction rolled back after the test."""
-    opened: list = []
+    """`await connection_for("medle")`: the test's connection for that schema, in a transaction rolled
+    back after the test. The service client of that schema uses the same one, so the test sees
+    what the requests wrote."""
+    opened: dict[str, tuple] = {}
 
     async def open_connection(schema: str) -> AsyncConnection:
-        conn = await (await engine_for(schema)).connect()
-        opened.append((conn, await conn.begin()))
-        return conn
+        if schema not in opened:
+            conn = await (await engine_for(schema)).connect()
+            opened[schema] = (conn, await conn.begin())
+        return opened[schema][0]
 
     yield open_connection
-    for conn, transaction in opened:
+    for conn, transaction in opened.values():
         await transaction.rollback()
         await conn.close()
 

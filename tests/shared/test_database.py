@@ -1,0 +1,64 @@
+"""Referentials in `ref`, and one role per service that cannot read another service's schema."""
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import referentials
+from shared.database import prepare_schemas
+from shared.testing import engine_for
+
+
+@pytest.fixture
+async def ref_session(connection_for, notes_schema):
+    conn = await connection_for("kit_test")
+    return AsyncSession(bind=conn)
+
+
+async def test_referential_counts(ref_session):
+    counts = {t: (await ref_session.execute(text(f"SELECT count(*) FROM ref.{t}"))).scalar_one()
+              for t in ("communes", "departements", "regions", "epci", "naf_sections")}
+    assert counts == {"communes": 35014, "departements": 109, "regions": 26, "epci": 1255, "naf_sections": 21}
+    subclasses = (await ref_session.execute(text("SELECT count(*) FROM ref.naf WHERE level = 'subclass'"))).scalar()
+    assert subclasses == 732
+
+
+async def test_paris_is_in_ile_de_france(ref_session):
+    paris = await referentials.commune(ref_session, "75056")
+    assert paris.name == "Paris" and paris.region == "11" and paris.departement == "75"
+    assert await referentials.region_of_departement(ref_session, "75") == "11"
+
+
+async def test_postcode_59000_is_lille(ref_session):
+    assert [c.name for c in await referentials.communes_by_postcode(ref_session, "59000")] == ["Lille"]
+
+
+async def test_naf_code_gives_its_section_and_label(ref_session):
+    entry = await referentials.naf(ref_session, "62.01Z")
+    assert entry.section == "J" and entry.label == "Programmation informatique"
+    assert entry.section_label == "Information et communication"
+
+
+async def test_great_circle_paris_lyon_is_about_392_km(ref_session):
+    paris = await referentials.commune(ref_session, "75056")
+    lyon = await referentials.commune(ref_session, "69123")
+    assert 385 < referentials.great_circle_km(paris.latitude, paris.longitude, lyon.latitude, lyon.longitude) < 400
+
+
+async def test_a_service_role_cannot_read_another_services_schema(prepared_database):
+    """The medle role owns medle and reads ref; the fce schema is closed to it."""
+    await prepare_schemas(["isolation_fce", "isolation_medle"])
+    owner, intruder = await engine_for("isolation_fce"), await engine_for("isolation_medle")
+    async with owner.begin() as conn:
+        await conn.execute(text("CREATE TABLE IF NOT EXISTS isolation_fce.companies (siren text)"))
+    for statement in ("SELECT * FROM isolation_fce.companies", "CREATE TABLE isolation_fce.planted (v text)"):
+        async with intruder.connect() as conn:
+            with pytest.raises(DBAPIError, match="permission denied for schema isolation_fce"):
+                await conn.execute(text(statement))
+
+
+async def test_a_service_role_cannot_write_referentials(connection_for, notes_schema):
+    conn = await connection_for("kit_test")
+    with pytest.raises(DBAPIError, match="permission denied"):
+        await conn.execute(text("DELETE FROM ref.communes"))
