@@ -1,0 +1,1 @@
+"""The business rules of mjpm as plain Python: no database, no HTTP."""
