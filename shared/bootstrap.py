@@ -5,10 +5,10 @@ import importlib
 import asyncpg
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared import referentials
 from shared.components import Component, components
 from shared.database import admin_url, asyncpg_dsn, create_database, prepare_schemas, service_url
 from shared.migrations import upgrade
-from shared import referentials
 
 
 async def prepare_database(selected: list[Component] | None = None, *, create: bool = True) -> None:

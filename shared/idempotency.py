@@ -82,11 +82,9 @@ class Idempotency:
             headers=headers,
             body=response.body.decode(),
         )
+        renewed = {k: v for k, v in values.items() if k not in ("principal", "key")} | {"created_at": func.now()}
         await session.execute(
-            insert(_TABLE).values(**values).on_conflict_do_update(
-                index_elements=["principal", "key"], set_={k: values[k] for k in values if k not in ("principal", "key")}
-                | {"created_at": func.now()}
-            )
+            insert(_TABLE).values(**values).on_conflict_do_update(index_elements=["principal", "key"], set_=renewed)
         )
         return response
 

@@ -50,7 +50,8 @@ NAF_SECTION_LABELS = {
 }
 
 DDL = """
-CREATE TABLE IF NOT EXISTS ref.meta (name text PRIMARY KEY, checksum text NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS ref.meta (name text PRIMARY KEY, checksum text NOT NULL,
+    loaded_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE IF NOT EXISTS ref.regions (code text PRIMARY KEY, name text NOT NULL, chef_lieu text, zone text NOT NULL);
 CREATE TABLE IF NOT EXISTS ref.departements (code text PRIMARY KEY, name text NOT NULL,
     region text NOT NULL REFERENCES ref.regions, chef_lieu text, zone text NOT NULL);

@@ -7,6 +7,7 @@ import json
 import time
 
 import pytest
+
 from shared.auth import SigningKey, access_token_claims
 
 READ = ["notes:read"]
