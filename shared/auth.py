@@ -111,7 +111,7 @@ class KeySet:
         settings = get_settings()
         if settings.jwks_file:
             return cls(json.loads(settings.jwks_file.read_text())["keys"])
-        return cls(url=settings.jwks_url or f"{settings.gateway_url}/.well-known/jwks.json")
+        return cls(url=settings.jwks_url or f"{settings.gateway_base_url}/.well-known/jwks.json")
 
     async def key_for(self, kid: str) -> dict[str, Any] | None:
         if kid not in self.keys and self.url and time.monotonic() - self._fetched_at > self.REFRESH_AT_MOST_EVERY_S:

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from shared.components import Component, components
 from shared.database import admin_url
+from shared.settings import get_settings
 
 console = Console()
 app = typer.Typer(help="Fabrique: JSON APIs for the public services of the French social ministries.",
@@ -87,7 +88,7 @@ def run(
 
     for component in components():
         command = [sys.executable, "-m", "uvicorn", "--factory", component.app_factory, "--host",
-                   "127.0.0.1", "--port", str(component.port), "--no-access-log"]
+                   get_settings().host, "--port", str(component.port), "--no-access-log"]
         if reload:
             command.append("--reload")
         processes.append((component, subprocess.Popen(command, env=env)))

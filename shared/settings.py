@@ -36,7 +36,11 @@ class Settings(BaseSettings):
     pool_size: int = 10
 
     host: str = "127.0.0.1"
-    gateway_url: str = "http://127.0.0.1:8000"
+    # Added to every port of the table: a second copy of the suite (a test of `fabrique run`) can
+    # run beside a developer's.
+    port_offset: int = 0
+    # Unset: the local gateway, http://<host>:<its port>.
+    gateway_url: str | None = None
     # Where services fetch the gateway's public keys; a file path wins over the URL.
     jwks_url: str | None = None
     jwks_file: Path | None = None
@@ -51,12 +55,13 @@ class Settings(BaseSettings):
 
     def port_of(self, name: str, all_names: list[str] | None = None) -> int:
         if name in KNOWN_PORTS:
-            return KNOWN_PORTS[name]
+            return KNOWN_PORTS[name] + self.port_offset
         extra = sorted(n for n in (all_names or [name]) if n not in KNOWN_PORTS)
-        return 8109 + extra.index(name)
+        return 8109 + extra.index(name) + self.port_offset
 
-    def service_url(self, name: str) -> str:
-        return f"http://{self.host}:{self.port_of(name)}"
+    @property
+    def gateway_base_url(self) -> str:
+        return self.gateway_url or f"http://{self.host}:{self.port_of('gateway')}"
 
 
 @lru_cache
