@@ -7,6 +7,8 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -94,6 +96,20 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return problem_response(request, invalid(errors))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError):
+        # Two writers racing past the API's own check: the database's unique index decides, and
+        # the loser gets the 409 it would have had a moment later.
+        if getattr(exc.orig, "sqlstate", None) == "23505" or "UniqueViolation" in type(exc.orig).__name__:
+            return problem_response(request, Problem(409, "a record with the same key already exists"))
+        log.exception("integrity error", path=request.url.path)
+        return problem_response(request, Problem(500, "an unexpected error occurred; quote the request_id"))
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError):
+        detail = "the record was changed by someone else meanwhile; fetch it again"
+        return problem_response(request, Problem(409, detail))
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception):

@@ -79,5 +79,13 @@ def upgrade(connection: Connection, component: Component, revision: str = "head"
 
 
 def check(connection: Connection, component: Component) -> None:
-    """Raise if the models and the migrations disagree (alembic check)."""
+    """Raise if the models and the migrations disagree (alembic check).
+
+    The connection must have been opened with search_path=public (see `comparison_connect_args`):
+    Alembic takes the connection's default schema as "no schema", and the role's own schema comes
+    first on its search_path, so its tables would all look missing."""
     command.check(alembic_config(component, connection))
+
+
+# connect_args for an engine used by `check` or autogenerate.
+comparison_connect_args = {"server_settings": {"search_path": "public"}}

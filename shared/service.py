@@ -1,6 +1,8 @@
 """The kit's application factory: a service's app.py is this call plus its routers."""
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
@@ -31,7 +33,9 @@ def create_service_app(
     description: str = "",
     version: str = "1.0.0",
     component: Component | None = None,
+    background: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
 ) -> FastAPI:
+    """`background`: coroutines run for the life of the process (scheduled jobs), cancelled at exit."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     component = component or by_name(name)
@@ -46,9 +50,16 @@ def create_service_app(
             app.state.sessionmaker = sessionmaker_for(engine)
         if getattr(app.state, "keyset", None) is None:
             app.state.keyset = KeySet.from_settings()
-        yield
-        if engine is not None:
-            await engine.dispose()
+        tasks = [asyncio.create_task(job(app)) for job in background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if engine is not None:
+                await engine.dispose()
 
     app = FastAPI(
         title=title,

@@ -174,3 +174,15 @@ async def empty_schema(schema: str) -> None:
                 await conn.execute(text(f"TRUNCATE {', '.join(f'{schema}.{t}' for t in tables)} RESTART IDENTITY"))
     finally:
         await engine.dispose()
+
+
+async def check_migrations(name: str) -> None:
+    """Raise if the component's models and its migrations disagree (`alembic check`)."""
+    from shared import migrations
+
+    engine = create_async_engine(service_url(by_name(name).schema), connect_args=migrations.comparison_connect_args)
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(lambda c: migrations.check(c, by_name(name)))
+    finally:
+        await engine.dispose()

@@ -38,6 +38,7 @@ from services.mjpm.domain.measures import (
     normalise_rg,
     repeated_lines,
     reservation_target,
+    sync_actions,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -394,3 +395,31 @@ def test_accepting_needs_a_nomination_date_that_is_not_in_the_future():
     assert locs(acceptance_problems(None, today)) == {("body", "nomination_date")}
     assert locs(acceptance_problems(date(2024, 5, 11), today)) == {("body", "nomination_date")}
     assert acceptance_problems(today, today) == []
+
+
+# --- Sync by management software -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("current", "wanted", "actions"),
+    [
+        (None, S.EN_COURS, [A.RECORD]),
+        (None, S.ETEINTE, [A.RECORD, A.CLOSE]),
+        (S.EN_ATTENTE, S.EN_COURS, [A.ACCEPT]),
+        (S.EN_ATTENTE, S.ETEINTE, [A.ACCEPT, A.CLOSE]),
+        (S.EN_COURS, S.ETEINTE, [A.CLOSE]),
+        (S.ETEINTE, S.EN_COURS, [A.REACTIVATE]),
+        (S.EN_COURS, S.EN_COURS, []),
+    ],
+)
+def test_software_sync_takes_the_shortest_path_of_manager_actions(current, wanted, actions):
+    assert sync_actions(current, wanted) == actions
+
+
+@pytest.mark.parametrize(
+    ("current", "wanted"),
+    [(None, S.EN_ATTENTE), (S.EN_COURS, S.EN_ATTENTE), (S.EN_ATTENTE, S.ANNULEE), (S.ANNULEE, S.EN_COURS)],
+)
+def test_software_sync_cannot_reserve_cancel_or_revive_a_cancelled_measure(current, wanted):
+    with pytest.raises(IllegalTransition):
+        sync_actions(current, wanted)

@@ -380,3 +380,31 @@ def acceptance_problems(
     if nomination_date > today:
         return [FieldProblem((*at, "nomination_date"), "the nomination date is in the future", "date_order")]
     return []
+
+
+# --- Sync by management software -------------------------------------------------------------
+
+
+def sync_actions(current: Status | None, wanted: Status) -> list[Action]:
+    """The transitions a manager's software asks for by sending a measure in `wanted` status.
+
+    The shortest path of manager actions from `current` (None: a new measure): nothing for the
+    same status, `[record, close]` for a measure already closed when first synced, `[accept]` for a
+    reservation the manager's software reports as running. `IllegalTransition` when no path exists
+    (to `en_attente` or `annulee`: those are the court's and the clock's).
+    """
+    if current == wanted:
+        return []
+    paths: list[tuple[Status | None, list[Action]]] = [(current, [])]
+    seen: set[Status | None] = {current}
+    while paths:
+        state, path = paths.pop(0)
+        for action, transition in TRANSITIONS.items():
+            if state not in transition.sources or transition.roles.isdisjoint(MANAGERS):
+                continue
+            if transition.target == wanted:
+                return [*path, action]
+            if transition.target not in seen:
+                seen.add(transition.target)
+                paths.append((transition.target, [*path, action]))
+    raise IllegalTransition(current, f"sync to '{wanted}'")

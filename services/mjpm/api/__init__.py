@@ -1,0 +1,1 @@
+"""The HTTP routers of mjpm, one module per resource."""
