@@ -3,6 +3,8 @@
 Signing and verification live here together so the gateway and the tests use the same code.
 """
 
+import asyncio
+import functools
 import json
 import time
 import uuid
@@ -65,7 +67,18 @@ class SigningKey:
         ).decode()
 
     def sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode(claims, self.private_pem, algorithm="RS256", headers={"kid": self.kid})
+        return jwt.encode(claims, _private_key(self.private_pem), algorithm="RS256", headers={"kid": self.kid})
+
+
+# Parsing a PEM or a JWK costs tens of milliseconds; keys are few and long-lived, so parse once.
+@functools.lru_cache(maxsize=64)
+def _private_key(pem: str):
+    return jwk.construct(pem, "RS256")
+
+
+@functools.lru_cache(maxsize=256)
+def _public_key(jwk_json: str):
+    return jwk.construct(json.loads(jwk_json), "RS256")
 
 
 def access_token_claims(
@@ -104,7 +117,8 @@ class KeySet:
     def __init__(self, keys: list[dict[str, Any]] | None = None, url: str | None = None):
         self.keys = {k["kid"]: k for k in keys or []}
         self.url = url
-        self._fetched_at = 0.0
+        self._fetched_at = float("-inf")
+        self._fetching = asyncio.Lock()
 
     @classmethod
     def from_settings(cls) -> "KeySet":
@@ -113,17 +127,24 @@ class KeySet:
             return cls(json.loads(settings.jwks_file.read_text())["keys"])
         return cls(url=settings.jwks_url or f"{settings.gateway_base_url}/.well-known/jwks.json")
 
-    async def key_for(self, kid: str) -> dict[str, Any] | None:
-        if kid not in self.keys and self.url and time.monotonic() - self._fetched_at > self.REFRESH_AT_MOST_EVERY_S:
-            self._fetched_at = time.monotonic()
-            try:
-                async with httpx.AsyncClient(timeout=3.0) as client:
-                    response = await client.get(self.url)
-                    response.raise_for_status()
-                    self.keys = {k["kid"]: k for k in response.json()["keys"]}
-            except (httpx.HTTPError, ValueError, KeyError):
-                pass
-        return self.keys.get(kid)
+    async def key_for(self, kid: str):
+        """The parsed public key for `kid`, or None. Requests arriving during a fetch wait for it."""
+        if kid not in self.keys and self.url:
+            async with self._fetching:
+                if kid not in self.keys and time.monotonic() - self._fetched_at > self.REFRESH_AT_MOST_EVERY_S:
+                    await self._fetch()
+        key = self.keys.get(kid)
+        return _public_key(json.dumps(key, sort_keys=True)) if key else None
+
+    async def _fetch(self) -> None:
+        try:
+            async with httpx.AsyncClient(timeout=3.0) as client:
+                response = await client.get(self.url)
+                response.raise_for_status()
+                self.keys = {k["kid"]: k for k in response.json()["keys"]}
+                self._fetched_at = time.monotonic()
+        except (httpx.HTTPError, ValueError, KeyError):
+            self._fetched_at = time.monotonic()  # the gateway is down: do not hammer it
 
 
 def unauthorized(detail: str) -> Problem:
