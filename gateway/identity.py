@@ -28,12 +28,14 @@ async def create_account(session: AsyncSession, *, username: str, password: str,
 
 
 async def create_client(session: AsyncSession, *, name: str, scopes: list[str] = (), roles: list[str] = (),
-                        rate_limit_per_minute: int | None = None) -> tuple[Client, str]:
-    """The client and its secret, which is returned here once and never stored."""
+                        rate_limit_per_minute: int | None = None, client_id: uuid.UUID | None = None,
+                        secret: str | None = None) -> tuple[Client, str]:
+    """The client and its secret, which is returned here once and never stored. A fixed id and
+    secret are for demo clients only (services link their records to the id)."""
     if await repository.client_by_name(session, name) is not None:
         raise conflict(f"client {name} already exists")
-    secret = new_secret()
-    client = Client(id=uuid.uuid4(), name=name, secret_hash=digest(secret), scopes=sorted(set(scopes)),
+    secret = secret or new_secret()
+    client = Client(id=client_id or uuid.uuid4(), name=name, secret_hash=digest(secret), scopes=sorted(set(scopes)),
                     roles=sorted(set(roles)), rate_limit_per_minute=rate_limit_per_minute)
     session.add(client)
     await session.flush()

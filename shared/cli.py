@@ -6,7 +6,6 @@ a `typer.Typer()` named `app` (mounted as `fabrique <name> ...`, the gateway's a
 """
 
 import asyncio
-import importlib
 import os
 import signal
 import subprocess
@@ -18,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shared.components import Component, components
+from shared.components import Component, components, gateway, optional_module
 from shared.database import admin_url
 from shared.settings import get_settings
 
@@ -137,21 +136,15 @@ def _print_urls(elapsed_s: float) -> None:
         through = f"{gateway_url}/{component.name}/v1/" if gateway_url and component.name != "gateway" else ""
         table.add_row(component.name, f"{component.url}/docs", through)
     console.print(table)
-    try:
-        demo = importlib.import_module("gateway.seed")
-        demo.print_demo_logins(console)
-    except ModuleNotFoundError:
-        pass
+    if any(c.name == "gateway" for c in components()):
+        optional_module(gateway(), "seed").print_demo_logins(console)
     console.print("Ctrl-C stops everything.")
 
 
 def _mount_component_commands() -> None:
     for component in components():
-        try:
-            module = importlib.import_module(f"{component.package}.cli")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{component.package}.cli":
-                raise
+        module = optional_module(component, "cli")
+        if module is None:
             continue
         if component.name == "gateway":
             for group in module.app.registered_groups:

@@ -57,3 +57,15 @@ def by_name(name: str) -> Component:
         if component.name == name:
             return component
     raise KeyError(name)
+
+
+def optional_module(component: Component, name: str):
+    """`<package>.<name>` (seed, cli, ...) if the component has one, else None."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"{component.package}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{component.package}.{name}":
+            raise  # the module exists but something it imports is missing
+        return None

@@ -1,12 +1,10 @@
 """Demo data: each component's `seed.py` (`async def seed(session)`) runs once per database."""
 
-import importlib
-
 import asyncpg
 from rich.console import Console
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from shared.components import components
+from shared.components import components, optional_module
 from shared.database import admin_url, asyncpg_dsn, service_url
 from shared.db import create_engine
 
@@ -16,11 +14,8 @@ async def seed_all(*, force: bool = False, console: Console | None = None) -> No
     admin = await asyncpg.connect(asyncpg_dsn(admin_url()))
     try:
         for component in components():
-            try:
-                module = importlib.import_module(f"{component.package}.seed")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{component.package}.seed":
-                    raise
+            module = optional_module(component, "seed")
+            if module is None:
                 continue
             marker = f"seed:{component.name}"
             if not force and await admin.fetchval("SELECT 1 FROM ref.meta WHERE name = $1", marker):
