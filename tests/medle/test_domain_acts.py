@@ -382,3 +382,10 @@ def test_an_overseas_examination_is_dated_on_its_own_clock():
     guadeloupe = HospitalFacts(can_do_post_mortem=False, departement="971")
     assert act_problems(act, guadeloupe, TODAY) == []
     assert [p.type for p in act_problems(act, UMJ, TODAY)] == ["date_in_future"]
+
+
+def test_a_value_given_twice_in_a_list_is_refused():
+    act = replace(COMPLETE[Profile.VICTIME_VIVANTE], violence_contexts=[ViolenceContext.CONJUGALE,
+                                                                         ViolenceContext.CONJUGALE])
+    assert act_problems(act, UMJ, TODAY) == [
+        FieldProblem(("violence_contexts", 1), "conjugale is given twice", "duplicate_value")]

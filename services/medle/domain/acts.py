@@ -173,6 +173,7 @@ def act_problems(act: ActFacts, hospital: HospitalFacts, today: date) -> list[Fi
     problems: dict[tuple[str | int, ...], FieldProblem] = {}
     for problem in (
         *_profile_problems(act),
+        *_repeated_value_problems(act),
         *_act_type_problems(act, hospital),
         *_attack_problems(act),
         *_body_removal_problems(act),
@@ -196,6 +197,19 @@ def _profile_problems(act: ActFacts) -> Iterator[FieldProblem]:
             yield FieldProblem((name,), "not allowed: the person was not examined", "field_not_allowed")
         elif not given and examined and name in fields.required:
             yield FieldProblem((name,), "Field required", "missing")
+
+
+LIST_FIELDS = ("act_types", "examinations", "violence_natures", "violence_contexts")
+
+
+def _repeated_value_problems(act: ActFacts) -> Iterator[FieldProblem]:
+    # A value given twice would count twice in the reports and be billed twice.
+    for name in LIST_FIELDS:
+        seen = set()
+        for index, value in enumerate(getattr(act, name)):
+            if value in seen:
+                yield FieldProblem((name, index), f"{value} is given twice", "duplicate_value")
+            seen.add(value)
 
 
 def _act_type_problems(act: ActFacts, hospital: HospitalFacts) -> Iterator[FieldProblem]:

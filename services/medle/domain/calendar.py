@@ -86,6 +86,7 @@ def period_of_day(at: datetime, departement: str | None = None) -> PeriodOfDay:
     return PeriodOfDay.JOUR_OUVRABLE
 
 
+@lru_cache(maxsize=4096)
 def working_days(year: int, month: int, departement: str | None = None) -> int:
     """Monday-to-Friday days of the month that are not public holidays."""
     _, length = gregorian.monthrange(year, month)

@@ -1,0 +1,1 @@
+"""Every query of the medle service, one module per resource."""
