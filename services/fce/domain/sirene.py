@@ -359,9 +359,7 @@ def read_stock_file(
         rows = csv.reader(stock)
         header = next(rows, [])
         width = len(header)
-        missing = [column for column in fields if column not in header and column not in _LATER_COLUMNS]
-        if missing:
-            raise ValueError(f"{Path(path).name} is not a SIRENE stock file: no column {', '.join(missing)}")
+        check_header(Path(path).name, header, from_row)
         # A column the file lacks reads as the empty value appended to every row.
         pick = itemgetter(*(header.index(column) if column in header else width for column in fields))
         for values in rows:
@@ -370,6 +368,21 @@ def read_stock_file(
                 continue
             values.append("")
             yield normalise(pick(values), rows.line_num)
+
+
+def columns_read(from_row: Callable) -> tuple[str, ...]:
+    """The columns a normaliser (company_from_row...) reads, in its order."""
+    return _FIELDS_AND_NORMALISER[from_row][0]
+
+
+def check_header(file_name: str, header: list[str], from_row: Callable) -> list[str]:
+    """The columns of `header` the normaliser reads but the file lacks (only the later NAF 2025
+    columns may be missing); ValueError naming the others."""
+    absent = [column for column in columns_read(from_row) if column not in header]
+    missing = [column for column in absent if column not in _LATER_COLUMNS]
+    if missing:
+        raise ValueError(f"{file_name} is not a SIRENE stock file: no column {', '.join(missing)}")
+    return absent
 
 
 def _company(fields: tuple[str, ...], line: int | None) -> Company | Rejection:

@@ -1,0 +1,256 @@
+"""fce at national scale: generate a synthetic SIRENE stock, import it, then search it.
+
+    .venv/bin/python bench/fce_search.py --establishments 1000000 [--iterations 200] [--reuse]
+
+1. Generates the three stock files in INSEE's format (all cores) into .data/bench/fce/<N>/, or
+   reuses them when they are there.
+2. Imports them with the service's import (COPY, checks in SQL, indexes, swap) into its own
+   database (fabrique_bench_fce) and prints rows/s, the target being >= 100,000 establishment
+   rows/s end to end (--reuse skips the import when the registry already has N establishments).
+3. Runs a fixed mix of requests through the service (ASGI app, real tokens, real PostgreSQL),
+   each kind many times with values drawn from the registry, and prints p50/p95 per kind with
+   the ratio to its target: lookups (GET by SIRET/SIREN) p95 <= 5 ms, searches p95 <= 50 ms.
+
+Nothing depends on N: at 11 million the files are streamed, the import is the same COPY, and
+the values of the query mix are sampled (TABLESAMPLE), never read in full.
+"""
+
+import argparse
+import asyncio
+import logging
+import os
+import random
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+BENCH_DATABASE = "fabrique_bench_fce"
+LOOKUP_TARGET_MS = 5.0
+SEARCH_TARGET_MS = 50.0
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def line(name: str, values: list[float], target_ms: float) -> str:
+    p50, p95 = percentile(values, 50), percentile(values, 95)
+    return (f"{name:<34} n={len(values):<5} p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  max {max(values):8.2f} ms"
+            f"  p95/target {p95 / target_ms:5.2f}")
+
+
+def generate(establishments: int, directory: Path):
+    from services.fce.cli import generate_files
+    from services.fce.domain.generator import GeneratedFiles
+    from services.fce.domain.sirene import COMPANIES_FILE, ESTABLISHMENTS_FILE, SUCCESSIONS_FILE
+
+    done = directory / "complete"
+    paths = directory / COMPANIES_FILE, directory / ESTABLISHMENTS_FILE, directory / SUCCESSIONS_FILE
+    if done.exists():
+        print(f"reusing the files of {directory}")
+        return GeneratedFiles(*paths, 0, establishments, 0)
+    started = time.perf_counter()
+    files = generate_files(directory, establishments, seed=2026, workers=os.cpu_count())
+    elapsed = time.perf_counter() - started
+    done.write_text("ok")
+    size = sum(p.stat().st_size for p in paths) / 1e6
+    print(f"generated {files.company_count:,} companies, {files.establishment_count:,} establishments, "
+          f"{files.succession_count:,} successions ({size:,.0f} MB) in {elapsed:.1f} s "
+          f"({establishments / elapsed:,.0f} establishments/s)")
+    return files
+
+
+async def load(files, establishments: int, reuse: bool) -> None:
+    import asyncpg
+
+    from services.fce.repository.imports import import_stock
+    from shared.database import asyncpg_dsn, service_url
+
+    conn = await asyncpg.connect(asyncpg_dsn(service_url("fce")))
+    try:
+        have = await conn.fetchval("SELECT count(*) FROM fce.establishments")
+        if reuse and have == establishments:
+            print(f"reusing the registry of {have:,} establishments in {BENCH_DATABASE}")
+            return
+        steps: list[tuple[str, float]] = []
+
+        def progress(step: str, done, total) -> None:
+            if not steps or steps[-1][0] != step:
+                steps.append((step, time.perf_counter()))
+
+        summary = await import_stock(conn, companies=files.companies, establishments=files.establishments,
+                                     successions=files.successions, actor="bench", progress=progress)
+        finished = time.perf_counter()
+        for (step, at), (_, next_at) in zip(steps, [*steps[1:], ("end", finished)], strict=True):
+            print(f"  {step:<48} {next_at - at:7.1f} s")
+        rows = {d.dataset: d.rows_read for d in summary.datasets}
+        print(f"imported {rows} in {summary.seconds:.1f} s: "
+              f"{rows['establishments'] / summary.seconds:,.0f} establishment rows/s end to end "
+              f"({summary.rows_per_second():,.0f} rows/s of all files); target 100,000: ratio "
+              f"{rows['establishments'] / summary.seconds / 100_000:.2f}")
+        started = time.perf_counter()
+        for table in ("companies", "establishments", "successions", "name_words"):
+            await conn.execute(f"VACUUM fce.{table}")
+        print(f"vacuumed in {time.perf_counter() - started:.1f} s (after the import, not counted)")
+    finally:
+        await conn.close()
+
+
+def spaced(siret: str) -> str:
+    """As people paste it: 123 456 789 00012."""
+    return f"{siret[:3]} {siret[3:6]} {siret[6:9]} {siret[9:]}"
+
+
+def typo(word: str, rng: random.Random) -> str:
+    """One keyboard slip (a letter dropped, doubled or swapped) and no accents."""
+    word = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
+    if len(word) < 5:
+        return word
+    i = rng.randrange(1, len(word) - 2)
+    return rng.choice([word[:i] + word[i + 1:], word[:i] + word[i] + word[i:],
+                       word[:i] + word[i + 1] + word[i] + word[i + 2:]])
+
+
+async def sample(session, rng: random.Random, n: int) -> dict[str, list]:
+    from sqlalchemy import text
+
+    async def values(sql: str) -> list:
+        return list((await session.execute(text(sql))).all())
+
+    establishments = await values(
+        f"SELECT siret, siren, company_name, departement, naf_section FROM fce.establishments TABLESAMPLE SYSTEM (1) "
+        f"WHERE company_name IS NOT NULL LIMIT {n * 4}")
+    rng.shuffle(establishments)
+    names = [r.company_name for r in establishments if len(r.company_name) >= 8][:n]
+    words = [w for name in names for w in name.split() if len(w) >= 6 and w.isalpha()]
+    regions = [r[0] for r in await values("SELECT code FROM ref.regions WHERE zone = 'metro'")]
+    return {"establishments": establishments[:n], "names": names, "words": words, "regions": regions}
+
+
+async def measure(iterations: int) -> None:
+    import httpx
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from services.fce.app import create_app
+    from shared.auth import KeySet, SigningKey, access_token_claims
+    from shared.database import service_url
+    from shared.db import create_engine
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    key = SigningKey.generate("bench")
+    headers = {"Authorization": "Bearer " + key.sign(access_token_claims(
+        "bench-agent", scopes=["fce:read"], roles=["fce:agent"], minutes=120))}
+    engine = create_engine(service_url("fce"), pool_size=4)
+    app = create_app()
+    app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    app.state.keyset = KeySet([key.public_jwk()])
+    rng = random.Random(7)
+    async with app.state.sessionmaker() as session:
+        drawn = await sample(session, rng, iterations)
+    rows, names, words = drawn["establishments"], drawn["names"], drawn["words"]
+    sections = "ABCDEFGHIJKLMNOPQRSTU"
+
+    def pick(values):
+        return values[rng.randrange(len(values))]
+
+    kinds = {
+        "lookup establishment by SIRET": (LOOKUP_TARGET_MS, lambda: (f"/v1/establishments/{pick(rows).siret}", {})),
+        "lookup company by SIREN": (LOOKUP_TARGET_MS, lambda: (f"/v1/companies/{pick(rows).siren}", {})),
+        "search q=SIRET (with spaces)": (SEARCH_TARGET_MS, lambda: (
+            "/v1/establishments/search", {"q": spaced(pick(rows).siret)})),
+        "search q=SIREN": (SEARCH_TARGET_MS, lambda: ("/v1/establishments/search", {"q": pick(rows).siren})),
+        "search exact name": (SEARCH_TARGET_MS, lambda: ("/v1/establishments/search", {"q": pick(names)})),
+        "search name prefix (as typed)": (SEARCH_TARGET_MS, lambda: (
+            "/v1/establishments/search", {"q": (n := pick(names))[:rng.randint(4, min(9, len(n)))]})),
+        "search typo, no accents": (SEARCH_TARGET_MS, lambda: (
+            "/v1/establishments/search", {"q": " ".join(typo(w, rng) for w in rng.sample(words, 2))})),
+        "search name + filters": (SEARCH_TARGET_MS, lambda: (
+            "/v1/establishments/search", {"q": pick(words).lower(), "state": "A",
+                                          "departement": pick(rows).departement or "75"})),
+        "search filters only": (SEARCH_TARGET_MS, lambda: (
+            "/v1/establishments/search", {"region": pick(drawn["regions"]), "naf_section": pick(sections),
+                                          "state": "A", "headcount_band": ["11", "12", "21"]})),
+        "search near (10 km)": (SEARCH_TARGET_MS, lambda: (
+            "/v1/establishments/search", {"near": f"{rng.uniform(43.3, 49.5):.4f},{rng.uniform(-1.0, 7.0):.4f}",
+                                          "state": "A"})),
+        "search companies by name": (SEARCH_TARGET_MS, lambda: ("/v1/companies/search", {"q": pick(words).lower()})),
+    }
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+        for _ in range(20):  # warm the caches and the connection pool
+            for _, make in kinds.values():
+                path, params = make()
+                await client.get(path, params=params, headers=headers)
+        print(f"\n{iterations} requests per kind, in the service (ASGI, real tokens, PostgreSQL):")
+        for name, (target, make) in kinds.items():
+            timings = []
+            for _ in range(iterations):
+                path, params = make()
+                started = time.perf_counter()
+                response = await client.get(path, params=params, headers=headers)
+                timings.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (path, params, response.text[:300])
+            print(line(name, timings, target))
+
+        # Deep pages: follow the cursor of a broad search 100 pages deep, timing every page.
+        timings, cursor, depth = [], None, 0
+        params = {"state": "A", "limit": 50}
+        while depth < 100:
+            started = time.perf_counter()
+            response = await client.get("/v1/establishments/search", params={**params, **(
+                {"cursor": cursor} if cursor else {})}, headers=headers)
+            timings.append((time.perf_counter() - started) * 1000)
+            cursor = response.json()["next_cursor"]
+            depth += 1
+            if not cursor:
+                break
+        print(line("search deep pages (1 to 100)", timings[1:], SEARCH_TARGET_MS))
+        timings, cursor = [], None
+        word = pick(words).lower()
+        for _ in range(30):
+            started = time.perf_counter()
+            response = await client.get("/v1/establishments/search", params={"q": word, "limit": 50, **(
+                {"cursor": cursor} if cursor else {})}, headers=headers)
+            timings.append((time.perf_counter() - started) * 1000)
+            cursor = response.json()["next_cursor"]
+            if not cursor:
+                break
+        print(line(f"search name pages ('{word}', 30 deep)", timings, SEARCH_TARGET_MS))
+        started = time.perf_counter()
+        response = await client.get("/v1/establishments/search", params={
+            "q": pick(words).lower(), "facets": "departement,naf_section,headcount_band"}, headers=headers)
+        print(f"{'facets of a name search (once)':<34} {(time.perf_counter() - started) * 1000:7.1f} ms, "
+              f"total {response.json()['total']:,}")
+    await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--establishments", type=int, default=1_000_000)
+    parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--reuse", action="store_true", help="keep the registry if it has N establishments")
+    args = parser.parse_args()
+
+    from shared.database import admin_url, create_database
+    from shared.settings import PROJECT_ROOT, get_settings
+
+    asyncio.run(create_database(BENCH_DATABASE))
+    os.environ["FABRIQUE_DATABASE_URL"] = admin_url(BENCH_DATABASE).render_as_string(hide_password=False)
+    get_settings.cache_clear()
+
+    from shared.bootstrap import prepare_database
+    from shared.components import by_name
+
+    asyncio.run(prepare_database([by_name("fce")], create=False))
+    directory = PROJECT_ROOT / ".data" / "bench" / "fce" / str(args.establishments)
+    directory.mkdir(parents=True, exist_ok=True)
+    files = generate(args.establishments, directory)
+    asyncio.run(load(files, args.establishments, args.reuse))
+    asyncio.run(measure(args.iterations))
+
+
+if __name__ == "__main__":
+    main()

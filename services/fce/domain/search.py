@@ -1,0 +1,243 @@
+"""How a search box is understood and how results are ranked, on plain values.
+
+One `q` box: an exact SIRET or SIREN (spaces allowed), else a name. Names are matched in tiers:
+the exact name, then names starting with what was typed, then names holding every typed word in
+any order, each word corrected against the vocabulary of indexed words when it is not one of
+them (typos), accents and punctuation ignored throughout.
+
+Within a tier results come by rank: open before closed, head office before secondary
+establishment, bigger before smaller. The rank is one small number stored on each row, so that
+an index gives results in rank order: frequent words match hundreds of thousands of the 11
+million establishments, and sorting all of them for each page would cost seconds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+
+# INSEE's headcount bands (tranche d'effectifs salariés), smallest first; "NN": no employee
+# in the reference year (or unknown).
+HEADCOUNT_BANDS: dict[str, str] = {
+    "NN": "Unité non employeuse",
+    "00": "0 salarié",
+    "01": "1 ou 2 salariés",
+    "02": "3 à 5 salariés",
+    "03": "6 à 9 salariés",
+    "11": "10 à 19 salariés",
+    "12": "20 à 49 salariés",
+    "21": "50 à 99 salariés",
+    "22": "100 à 199 salariés",
+    "31": "200 à 249 salariés",
+    "32": "250 à 499 salariés",
+    "41": "500 à 999 salariés",
+    "42": "1 000 à 1 999 salariés",
+    "51": "2 000 à 4 999 salariés",
+    "52": "5 000 à 9 999 salariés",
+    "53": "10 000 salariés et plus",
+}
+_SIZE = {band: order for order, band in enumerate(HEADCOUNT_BANDS)}
+BIGGEST = len(HEADCOUNT_BANDS) - 1
+CLOSED_PENALTY = 64  # open before closed, whatever the size
+SECONDARY_PENALTY = 32  # then head office before secondary establishment
+
+
+def size_order(band: str | None) -> int:
+    """0 for an unknown or non-employer band, up to 15 for 10,000 employees and more."""
+    return _SIZE.get(band or "NN", 0)
+
+
+def establishment_rank(state: str, head_office: bool, band: str | None) -> int:
+    """The establishment's place within a tier: smaller comes first."""
+    closed = CLOSED_PENALTY if state == "F" else 0
+    return closed + (0 if head_office else SECONDARY_PENALTY) + BIGGEST - size_order(band)
+
+
+def company_rank(state: str, band: str | None) -> int:
+    return (CLOSED_PENALTY if state == "C" else 0) + BIGGEST - size_order(band)
+
+
+class Tier(IntEnum):
+    """How a row matched `q`; lower is better. Exact name and prefix share one index range (the
+    exact name is the smallest string with that prefix), so they page together."""
+
+    IDENTIFIER = 0
+    NAME = 1  # exact name, then names starting with q, by (name, rank)
+    WORDS = 3  # every word in any order, typos corrected, by rank
+    ALL = 4  # no q: filters only, by rank
+
+
+class QueryKind(StrEnum):
+    NONE = "none"
+    SIRET = "siret"
+    SIREN = "siren"
+    NAME = "name"
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: QueryKind
+    text: str = ""  # the identifier's digits, or the name as typed
+    prefix_last_word: bool = True  # the user may still be typing the last word
+
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
+
+
+def interpret(q: str | None) -> Query:
+    """What the box holds: an identifier's digits (9 or 14 of them, spaces allowed; whether it is
+    a valid one is for the caller to check), a name, or nothing."""
+    if q is None or not q.strip():
+        return Query(QueryKind.NONE)
+    compact = _SPACES.sub("", q)
+    if compact.isascii() and compact.isdigit():
+        if len(compact) == 14:
+            return Query(QueryKind.SIRET, compact)
+        if len(compact) == 9:
+            return Query(QueryKind.SIREN, compact)
+    return Query(QueryKind.NAME, q.strip(), prefix_last_word=not q[-1].isspace())
+
+
+# Words too common to narrow anything down: every third name holds one.
+STOP_WORDS = frozenset(
+    {"de", "du", "des", "la", "le", "les", "l", "d", "et", "a", "au", "aux", "en", "sur", "sous", "par", "pour"}
+)
+MIN_CORRECTED_LENGTH = 3  # a 1- or 2-letter word has no trigram to correct it by
+MAX_DISTANCE = 0.65  # pg_trgm distance (1 - similarity) beyond which a word is not a correction
+MAX_CORRECTIONS = 3
+
+
+@dataclass(frozen=True)
+class WordFacts:
+    """What the vocabulary says about one typed word."""
+
+    word: str
+    known: bool  # an indexed word as such
+    prefix_known: bool  # some indexed word starts with it
+    nearest: tuple[tuple[str, float], ...] = ()  # (word, trigram distance), closest first
+
+
+@dataclass(frozen=True)
+class WordMatch:
+    alternatives: tuple[str, ...]  # any of them will do
+    prefix: bool = False  # the first alternative also matches as a prefix
+
+
+def word_matches(facts: list[WordFacts], prefix_last_word: bool) -> list[WordMatch]:
+    """For each significant typed word, the indexed words that count as it (itself, or its
+    corrections when it is unknown); stop words drop out unless nothing else is left."""
+    significant = [f for f in facts if f.word not in STOP_WORDS] or facts
+    matches = []
+    for fact in significant:
+        is_last = fact is facts[-1]
+        prefix = is_last and prefix_last_word
+        if fact.known or (prefix and fact.prefix_known):
+            matches.append(WordMatch((fact.word,), prefix=prefix))
+            continue
+        corrections = tuple(
+            word for word, distance in fact.nearest[:MAX_CORRECTIONS] if distance <= MAX_DISTANCE and word != fact.word
+        )
+        if len(fact.word) < MIN_CORRECTED_LENGTH or not corrections:
+            matches.append(WordMatch((fact.word,), prefix=prefix))  # matches nothing, and says so
+        else:
+            matches.append(WordMatch((fact.word, *corrections), prefix=prefix))
+    return matches
+
+
+def tsquery_text(matches: list[WordMatch]) -> str:
+    """The tsquery (text form) of word matches: AND of words, OR of each word's alternatives."""
+    groups = []
+    for match in matches:
+        lexemes = [_lexeme(word) + (":*" if match.prefix and i == 0 else "")
+                   for i, word in enumerate(match.alternatives)]
+        groups.append(lexemes[0] if len(lexemes) == 1 else "(" + " | ".join(lexemes) + ")")
+    return " & ".join(groups)
+
+
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+class EstablishmentSort(StrEnum):
+    RELEVANCE = "relevance"
+    SIRET = "siret"
+    NAME = "name"
+    CREATED_ON = "created_on"
+    CREATED_ON_DESC = "-created_on"
+
+
+class CompanySort(StrEnum):
+    RELEVANCE = "relevance"
+    SIREN = "siren"
+    NAME = "name"
+    CREATED_ON = "created_on"
+    CREATED_ON_DESC = "-created_on"
+
+
+ESTABLISHMENT_FACETS = ("departement", "region", "naf_section", "naf", "headcount_band", "state", "head_office")
+COMPANY_FACETS = ("departement", "region", "naf_section", "naf", "headcount_band", "state", "legal_category", "ess")
+
+
+@dataclass(frozen=True)
+class Near:
+    latitude: float
+    longitude: float
+    radius_km: float
+
+
+@dataclass
+class Filters:
+    """Every filter of a search; empty lists mean no restriction. Départements stand for their
+    régions' too once `regions` are expanded (see the repository)."""
+
+    state: str | None = None
+    head_office: bool | None = None
+    naf: list[str] = field(default_factory=list)
+    naf_section: list[str] = field(default_factory=list)
+    commune: list[str] = field(default_factory=list)
+    postcode: list[str] = field(default_factory=list)
+    departement: list[str] = field(default_factory=list)
+    region: list[str] = field(default_factory=list)
+    epci: list[str] = field(default_factory=list)
+    headcount_band: list[str] = field(default_factory=list)
+    employer: bool | None = None
+    ess: bool | None = None
+    near: Near | None = None
+
+
+# Formats of the codes a filter takes, and what to say when one is not.
+CODE_FORMATS: dict[str, tuple[re.Pattern, str]] = {
+    "naf": (re.compile(r"\d\d\.\d\d[A-Z]"), "a NAF rev. 2 code looks like 62.01Z"),
+    "naf_section": (re.compile(r"[A-U]"), "a NAF section is one letter from A to U"),
+    "commune": (re.compile(r"(\d\d|2A|2B)\d{3}"), "a commune code INSEE has 5 characters, like 75056 or 2A004"),
+    "postcode": (re.compile(r"\d{5}"), "a postcode has 5 digits"),
+    "departement": (re.compile(r"\d\d|2A|2B|97[1-8]|98[4-9]"), "a département code is like 01, 2A or 974"),
+    "region": (re.compile(r"\d\d"), "a région code has 2 digits, like 11 or 84"),
+    "epci": (re.compile(r"\d{9}"), "an EPCI code (SIREN of the EPCI) has 9 digits"),
+    "headcount_band": (re.compile("|".join(HEADCOUNT_BANDS)),
+                       "a headcount band is one of " + ", ".join(HEADCOUNT_BANDS)),
+}
+
+
+def code_problem(kind: str, value: str) -> str | None:
+    pattern, message = CODE_FORMATS[kind]
+    return None if pattern.fullmatch(value) else f"{value!r}: {message}"
+
+
+MAX_RADIUS_KM = 200.0
+
+
+def parse_near(near: str, radius_km: float | None) -> Near:
+    """`near=48.85,2.35` and a radius (10 km when not given); ValueError saying what is wrong."""
+    try:
+        latitude, longitude = (float(part) for part in near.split(","))
+    except ValueError:
+        raise ValueError("near is 'latitude,longitude' in decimal degrees, like 48.8566,2.3522") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValueError("near is out of range: latitude within ±90, longitude within ±180")
+    radius = 10.0 if radius_km is None else radius_km
+    if not 0 < radius <= MAX_RADIUS_KM:
+        raise ValueError(f"radius_km is more than 0 and at most {MAX_RADIUS_KM:g}")
+    return Near(latitude, longitude, radius)
+

@@ -1,0 +1,422 @@
+"""Search of establishments and companies: the SQL of domain/search.py's tiers, filters, facets.
+
+Each tier is one index range read in the order of the page (keyset): exact name and prefix on
+(name_norm, rank_key, id), words on the GIN index then (rank_key, id), no words on (rank_key, id).
+A page takes rows from the first tier with any left after the cursor, then the next ones, so a
+deep page costs what the first does.
+"""
+
+import math
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Table,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.fce.domain.search import (
+    CompanySort,
+    EstablishmentSort,
+    Filters,
+    Query,
+    QueryKind,
+    Tier,
+    WordFacts,
+    tsquery_text,
+    word_matches,
+)
+from services.fce.models import Company, Establishment
+from services.fce.repository.sirene_sql import city_of_arrondissement
+from shared.pagination import PageParams, after, decode_cursor, encode_cursor
+from shared.referentials import EARTH_RADIUS_KM, departements_of_regions
+
+_SERIAL = text("SET LOCAL max_parallel_workers_per_gather = 0")
+_PARALLEL = text("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
+LAST_CHARACTER = "\U0010ffff"  # above any character: name_norm < prefix + it bounds a prefix range
+NO_DATE = date(1, 1, 1)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is searched: establishments (by SIRET) or companies (by SIREN)."""
+
+    name: str
+    table: Table
+    id: Column
+
+    @property
+    def c(self):
+        return self.table.c
+
+
+ESTABLISHMENTS = Target("establishments", Establishment.__table__, Establishment.__table__.c.siret)
+COMPANIES = Target("companies", Company.__table__, Company.__table__.c.siren)
+
+
+@dataclass(frozen=True)
+class NameTerms:
+    norm: str  # the typed name as stored names are normalised ("" when nothing is left)
+    tsquery: str | None  # every significant word, corrected when unknown
+
+
+# For each typed word: is it an indexed word, does one start with it, and the nearest ones by
+# trigrams when it is neither (a GiST KNN search on the vocabulary, a few ms).
+_WORD_FACTS = text(
+    """
+    WITH w AS (SELECT t.word COLLATE "C" AS word, t.i FROM unnest(fce.name_words(:q)) WITH ORDINALITY AS t(word, i)),
+         n AS (SELECT count(*) AS words FROM w)
+    SELECT w.i, w.word, k.known, k.prefix_known, near.word AS near_word, near.distance
+    FROM w CROSS JOIN n
+    CROSS JOIN LATERAL (
+        SELECT EXISTS (SELECT 1 FROM fce.name_words v WHERE v.word = w.word) AS known,
+               EXISTS (SELECT 1 FROM fce.name_words v
+                       WHERE v.word > w.word AND v.word < w.word || :last) AS prefix_known
+    ) k
+    LEFT JOIN LATERAL (
+        SELECT v.word, (v.word <-> w.word)::float8 AS distance FROM fce.name_words v
+        WHERE NOT k.known AND length(w.word) >= 3 AND (NOT k.prefix_known OR w.i < n.words OR NOT :prefix)
+        ORDER BY v.word <-> w.word LIMIT 3
+    ) near ON true
+    ORDER BY w.i, near.distance
+    """
+)
+
+
+async def name_terms(session: AsyncSession, query: Query) -> NameTerms:
+    rows = (await session.execute(_WORD_FACTS, {"q": query.text, "prefix": query.prefix_last_word,
+                                                "last": LAST_CHARACTER})).all()
+    facts: dict[int, WordFacts] = {}
+    for i, word, known, prefix_known, near_word, distance in rows:
+        fact = facts.get(i) or WordFacts(word, known, prefix_known)
+        if near_word is not None:
+            fact = WordFacts(word, known, prefix_known, (*fact.nearest, (near_word, distance)))
+        facts[i] = fact
+    ordered = [facts[i] for i in sorted(facts)]
+    matches = word_matches(ordered, query.prefix_last_word)
+    return NameTerms(" ".join(f.word for f in ordered), tsquery_text(matches) if matches else None)
+
+
+# Communes of an EPCI, including the arrondissements of Paris, Lyon and Marseille (which the
+# referential lists without EPCI: it is their city's).
+_EPCI_COMMUNES = text(
+    f"""
+    SELECT c.code FROM ref.communes c
+    LEFT JOIN ref.communes city ON c.kind = 'arrondissement' AND city.code = {city_of_arrondissement("c")}
+    WHERE coalesce(c.epci, city.epci) = ANY(:epci)
+    """
+)
+_POSTCODE_COMMUNES = text("SELECT code FROM ref.communes WHERE postcodes && CAST(:postcodes AS text[])")
+# Communes whose centre is within the radius: a box on the coordinates, then the great circle.
+_NEAR_COMMUNES = text(
+    f"""
+    WITH p AS (SELECT CAST(:lat AS float8) AS lat, CAST(:lon AS float8) AS lon, CAST(:dlat AS float8) AS dlat,
+                      CAST(:dlon AS float8) AS dlon, CAST(:radius AS float8) AS radius)
+    SELECT c.code FROM ref.communes c, p
+    WHERE c.latitude BETWEEN p.lat - p.dlat AND p.lat + p.dlat AND c.longitude BETWEEN p.lon - p.dlon AND p.lon + p.dlon
+      AND 2 * {EARTH_RADIUS_KM} * asin(sqrt(power(sin(radians(c.latitude - p.lat) / 2), 2)
+          + cos(radians(p.lat)) * cos(radians(c.latitude)) * power(sin(radians(c.longitude - p.lon) / 2), 2)))
+          <= p.radius
+    """
+)
+
+
+# A list filter on one of these columns (each has an index on (column, rank_key, id)) is read
+# value by value in rank order and merged (MergeAppend): a page then costs a few index reads
+# per value instead of fetching and sorting every row of a région or a NAF code.
+DRIVING_COLUMNS = ("commune_code", "departement", "naf")
+MAX_DRIVING_VALUES = 120  # beyond, planning the merged walks costs more than it saves
+
+
+@dataclass
+class Conditions:
+    other: list[ColumnElement]
+    driving: tuple[Column, list[str]] | None = None  # the list filter to walk value by value
+    lists: dict[str, list[str]] | None = None  # the other list filters on driving columns
+
+    def all(self) -> list[ColumnElement]:
+        found = list(self.other)
+        for column, values in self.list_filters():
+            found.append(column.in_(values) if values else false())
+        return found
+
+    def list_filters(self) -> list[tuple[Column, list[str]]]:
+        return [*([self.driving] if self.driving else []), *((c, v) for c, v in (self.lists or {}).values())]
+
+
+async def filter_conditions(session: AsyncSession, target: Target, filters: Filters) -> Conditions:
+    """SQL of the filters. Places become commune codes or départements, which are indexed: a
+    région is its départements, an EPCI or a postcode its communes, near= the communes around."""
+    c = target.c
+    conditions: list[ColumnElement] = []
+    if filters.state:
+        conditions.append(c.state == filters.state)
+    if filters.head_office is not None and target is ESTABLISHMENTS:
+        conditions.append(c.head_office.is_(filters.head_office))
+    for column, values in ((c.naf_section, filters.naf_section), (c.headcount_band, filters.headcount_band),
+                           (c.epci, filters.epci), (c.postcode, filters.postcode)):
+        if values:
+            conditions.append(column.in_(values))
+    for column, value in ((c.employer, filters.employer), (c.ess, filters.ess)):
+        if value is not None:
+            conditions.append(column.is_(value))
+
+    communes: set[str] | None = set(filters.commune) if filters.commune else None
+
+    def narrow(codes) -> None:
+        nonlocal communes
+        communes = set(codes) if communes is None else communes & set(codes)
+
+    if filters.epci:
+        narrow((await session.execute(_EPCI_COMMUNES, {"epci": filters.epci})).scalars())
+    if filters.postcode:
+        narrow((await session.execute(_POSTCODE_COMMUNES, {"postcodes": filters.postcode})).scalars())
+    if filters.near:
+        near = filters.near
+        dlat = near.radius_km / 111.0 + 0.01
+        dlon = near.radius_km / (111.0 * max(math.cos(math.radians(near.latitude)), 0.01)) + 0.01
+        narrow((await session.execute(_NEAR_COMMUNES, {
+            "lat": near.latitude, "lon": near.longitude, "dlat": dlat, "dlon": dlon, "radius": near.radius_km,
+        })).scalars())
+    departements: set[str] | None = set(filters.departement) if filters.departement else None
+    if filters.region:
+        of_regions = set(await departements_of_regions(session, filters.region))
+        departements = of_regions if departements is None else departements & of_regions
+
+    lists = {name: (c[name], sorted(values)) for name, values in (
+        ("commune_code", communes), ("departement", departements), ("naf", set(filters.naf) or None))
+        if values is not None}
+    driving = next((name for name in DRIVING_COLUMNS if name in lists and lists[name][1]
+                    and len(lists[name][1]) <= MAX_DRIVING_VALUES), None)
+    return Conditions(conditions, lists.pop(driving) if driving else None, lists)
+
+
+@dataclass(frozen=True)
+class Branch:
+    tier: Tier
+    condition: ColumnElement
+    order: list[ColumnElement]  # ascending keyset columns, the last one unique
+
+
+def branches(target: Target, query: Query, terms: NameTerms | None) -> list[Branch]:
+    """The tiers of a relevance search, best first."""
+    c = target.c
+    ranked = [c.rank_key, target.id]
+    if query.kind == QueryKind.NONE:
+        return [Branch(Tier.ALL, true(), ranked)]
+    if query.kind in (QueryKind.SIRET, QueryKind.SIREN):
+        if target is COMPANIES:
+            return [Branch(Tier.IDENTIFIER, c.siren == query.text[:9], ranked)]
+        if query.kind == QueryKind.SIRET:
+            return [Branch(Tier.IDENTIFIER, c.siret == query.text, ranked)]
+        return [Branch(Tier.IDENTIFIER, c.siret.between(f"{query.text}00000", f"{query.text}99999"), ranked)]
+    found = []
+    prefix = None
+    if terms and terms.norm:
+        prefix = and_(c.name_norm >= terms.norm, c.name_norm < terms.norm + LAST_CHARACTER)
+        found.append(Branch(Tier.NAME, prefix, [c.name_norm, *ranked]))
+    if terms and terms.tsquery:
+        words = c.search_vector.op("@@")(cast(literal(terms.tsquery), TSQUERY))
+        if prefix is not None:
+            words = and_(words, or_(c.name_norm.is_(None), c.name_norm < terms.norm,
+                                    c.name_norm >= terms.norm + LAST_CHARACTER))
+        found.append(Branch(Tier.WORDS, words, ranked))
+    return found or [Branch(Tier.WORDS, false(), ranked)]
+
+
+def matched(target: Target, query: Query, terms: NameTerms | None) -> ColumnElement:
+    """Every row the query matches, whatever its tier (for facets, counts and other sorts)."""
+    found = [branch.condition for branch in branches(target, query, terms)]
+    return found[0] if len(found) == 1 else or_(*found)
+
+
+def _columns(target: Target):
+    return [column for column in target.table.c if column.name not in ("search_vector",)]
+
+
+def _ranked_select(target: Target, branch: "Branch", conditions: Conditions, extra: list[ColumnElement],
+                   limit: int):
+    """The branch's rows in (rank_key, id) order; with a list filter on an indexed column, one
+    ordered index walk per value, merged."""
+    columns = _columns(target)
+    where = [branch.condition, *conditions.other, *extra,
+             *(column.in_(values) if values else false() for column, values in (conditions.lists or {}).values())]
+    if conditions.driving is None or len(conditions.driving[1]) < 2:
+        if conditions.driving:
+            where.append(conditions.driving[0].in_(conditions.driving[1]))
+        return select(*columns).where(*where).order_by(*branch.order).limit(limit)
+    column, values = conditions.driving
+    # Each walk ordered on its own: PostgreSQL then merges them (MergeAppend) and stops at the limit.
+    walks = union_all(*(select(*columns).where(column == value, *where).order_by(*branch.order)
+                        for value in values)).subquery()
+    return select(walks).order_by(*(walks.c[c.name] for c in branch.order)).limit(limit)
+
+
+# Without words to match, the rows of a page are the first ones of each filtered index walk: the
+# planner, misled by correlated filters (a région's small firms of a sector), would rather fetch
+# every row of the région and sort them, which grows with the registry. No sort: merged walks.
+_NO_SORT = text("SET LOCAL enable_sort = off")
+_SORT = text("SET LOCAL enable_sort TO DEFAULT")
+
+
+async def relevance_page(session: AsyncSession, target: Target, query: Query, terms: NameTerms | None,
+                         conditions: Conditions, page: PageParams) -> tuple[list[dict], str | None]:
+    """One page in tier order; the cursor is (tier, name, rank, id) of the page's last row."""
+    position = decode_cursor(page.cursor, 4) if page.cursor else None
+    rows: list[dict] = []
+    for branch in branches(target, query, terms):
+        if position and branch.tier < position[0]:
+            continue
+        extra = []
+        if position and branch.tier == position[0]:
+            values = position[1:] if branch.tier == Tier.NAME else position[2:]
+            extra.append(after([(column, False) for column in branch.order], values))
+        limit = page.limit + 1 - len(rows)
+        if branch.tier == Tier.NAME:  # one range of the name index, whatever the filters
+            stmt = select(*_columns(target)).where(branch.condition, *conditions.all(), *extra)
+            stmt = stmt.order_by(*branch.order).limit(limit)
+        else:
+            stmt = _ranked_select(target, branch, conditions, extra, limit)
+        if branch.tier == Tier.ALL:
+            await session.execute(_NO_SORT)
+        rows.extend({**row, "tier": branch.tier} for row in (await session.execute(stmt)).mappings())
+        if branch.tier == Tier.ALL:
+            await session.execute(_SORT)
+        if len(rows) > page.limit:
+            break
+    if len(rows) <= page.limit:
+        return rows, None
+    rows = rows[: page.limit]
+    last = rows[-1]
+    name = last["name_norm"] if last["tier"] == Tier.NAME else ""
+    return rows, encode_cursor([int(last["tier"]), name, last["rank_key"], last[target.id.name]])
+
+
+def sort_columns(target: Target, sort: str) -> list[tuple[ColumnElement, bool]]:
+    c = target.c
+    if sort in (EstablishmentSort.SIRET, CompanySort.SIREN):
+        return [(target.id, False)]
+    if sort == EstablishmentSort.NAME:
+        return [(func.coalesce(c.name_norm, ""), False), (target.id, False)]
+    created = func.coalesce(c.created_on, NO_DATE)
+    return [(created, sort == EstablishmentSort.CREATED_ON_DESC), (target.id, False)]
+
+
+async def sorted_page(session: AsyncSession, target: Target, condition: ColumnElement,
+                      conditions: Conditions, sort: str, page: PageParams) -> tuple[list[dict], str | None]:
+    columns = sort_columns(target, sort)
+    stmt = select(*_columns(target), *[column.label(f"_k{i}") for i, (column, _) in enumerate(columns)])
+    stmt = stmt.where(condition, *conditions.all())
+    if page.cursor:
+        stmt = stmt.where(after(columns, decode_cursor(page.cursor, len(columns))))
+    stmt = stmt.order_by(*[column.desc() if desc else column.asc() for column, desc in columns]).limit(page.limit + 1)
+    rows = [dict(row) for row in (await session.execute(stmt)).mappings()]
+    if len(rows) <= page.limit:
+        return rows, None
+    rows = rows[: page.limit]
+    return rows, encode_cursor([rows[-1][f"_k{i}"] for i in range(len(columns))])
+
+
+async def facets(session: AsyncSession, target: Target, condition: ColumnElement, conditions: Conditions,
+                 names: list[str]) -> tuple[int, dict[str, list[tuple[object, int]]]]:
+    """The total and the count of each value of each facet, in one pass over the matches."""
+    columns = [target.c[name] for name in names]
+    sets = ", ".join([f"({name})" for name in names] + ["()"])
+    stmt = (select(*columns, func.count().label("n"), func.grouping(*columns).label("g"))
+            .where(condition, *conditions.all()).group_by(text(f"GROUPING SETS ({sets})")))
+    total = 0
+    counts: dict[str, list[tuple[object, int]]] = {name: [] for name in names}
+    everything = (1 << len(names)) - 1
+    for row in (await session.execute(stmt)).all():
+        grouped = row.g
+        if grouped == everything:
+            total = row.n
+            continue
+        for i, name in enumerate(names):
+            if grouped == everything & ~(1 << (len(names) - 1 - i)):
+                counts[name].append((row[i], row.n))
+    for name in names:
+        counts[name].sort(key=lambda item: (-item[1], str(item[0])))
+    return total, counts
+
+
+async def every_row(session: AsyncSession, target: Target, query: Query, terms: NameTerms | None,
+                    conditions: Conditions, sort: str, chunk: int = 1000) -> AsyncIterator[dict]:
+    """Every match, page after page in the search's own order: an export has no ceiling."""
+    cursor = None
+    condition = matched(target, query, terms)
+    while True:
+        page = PageParams(limit=chunk, cursor=cursor)
+        if sort == "relevance":
+            rows, cursor = await relevance_page(session, target, query, terms, conditions, page)
+        else:
+            rows, cursor = await sorted_page(session, target, condition, conditions, sort, page)
+        for row in rows:
+            yield row
+        if cursor is None:
+            return
+
+
+@dataclass
+class Result:
+    rows: list[dict]
+    next_cursor: str | None
+    total: int | None = None
+    facets: dict[str, list[tuple[object, int]]] | None = None
+
+
+async def search(session: AsyncSession, target: Target, query: Query, filters: Filters, sort: str,
+                 page: PageParams, facet_names: list[str]) -> Result:
+    # A page reads a few hundred index entries: starting parallel workers would cost more.
+    await session.execute(_SERIAL)
+    terms = await name_terms(session, query) if query.kind == QueryKind.NAME else None
+    conditions = await filter_conditions(session, target, filters)
+    if sort == "relevance":
+        rows, cursor = await relevance_page(session, target, query, terms, conditions, page)
+    else:
+        rows, cursor = await sorted_page(session, target, matched(target, query, terms), conditions, sort, page)
+    result = Result(rows, cursor)
+    if facet_names:  # counting every match is the one scan that gains from both cores
+        await session.execute(_PARALLEL)
+        result.total, result.facets = await facets(session, target, matched(target, query, terms), conditions,
+                                                   facet_names)
+    for row in rows:
+        row["match"] = match_of(target, query, terms, row)
+    return result
+
+
+def match_of(target: Target, query: Query, terms: NameTerms | None, row: dict) -> str | None:
+    """How a row matched the box, for the client to show."""
+    if query.kind in (QueryKind.SIRET, QueryKind.SIREN):
+        return query.kind.value
+    if query.kind == QueryKind.NONE:
+        return None
+    name = row.get("name_norm") or ""
+    if terms and terms.norm and name == terms.norm:
+        return "exact_name"
+    if terms and terms.norm and name.startswith(terms.norm):
+        return "name_prefix"
+    return "words"
+
+
+async def export_rows(session: AsyncSession, target: Target, query: Query, filters: Filters, sort: str
+                      ) -> AsyncIterator[dict]:
+    await session.execute(_SERIAL)
+    terms = await name_terms(session, query) if query.kind == QueryKind.NAME else None
+    conditions = await filter_conditions(session, target, filters)
+    async for row in every_row(session, target, query, terms, conditions, sort):
+        yield row

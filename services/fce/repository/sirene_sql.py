@@ -1,0 +1,505 @@
+"""The normalisers of domain/sirene.py, as SQL over the raw staging tables.
+
+Python reads 64-90 k rows/s per core: too slow for 11 million rows. So the stock files are
+COPYed as they are into text columns, and these statements make the registry's rows and the
+rejections' reasons in the database, in the domain's order and words (a test compares both on
+the same files). They use the SQL functions of the initial migration (fce.siret_is_valid...).
+
+Each statement reads the staging table through `values_of` (masked fields as no value). The
+fast statement checks identifiers and codes and casts dates unguarded (a malformed date
+raises); only then does the careful statement run, with every check of the domain as one CASE
+giving the first reason.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from services.fce.domain.search import BIGGEST, CLOSED_PENALTY, SECONDARY_PENALTY
+from services.fce.domain.sirene import (
+    COMPANIES_FILE,
+    ESTABLISHMENTS_FILE,
+    SUCCESSIONS_FILE,
+    columns_read,
+    company_from_row,
+    establishment_from_row,
+    succession_from_row,
+)
+
+SCHEMA = "fce"
+# The spaces normalise_siren/normalise_siret take away (identifiers._SPACES).
+_SPACES = "' ' || chr(9) || chr(160) || chr(8239) || chr(8201)"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One stock file, its staging table and the registry table it becomes."""
+
+    name: str  # companies, establishments, successions
+    table: str
+    file_name: str
+    key: tuple[str, ...]  # the table's primary key
+    from_row: Callable  # the domain normaliser it mirrors
+    processed_column: str  # dateDernierTraitement...
+
+    @property
+    def stage(self) -> str:
+        return f"_stage_{self.name}"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*columns_read(self.from_row), self.processed_column)
+
+
+COMPANIES = Dataset("companies", "companies", COMPANIES_FILE, ("siren",), company_from_row,
+                    "dateDernierTraitementUniteLegale")
+ESTABLISHMENTS = Dataset("establishments", "establishments", ESTABLISHMENTS_FILE, ("siret",), establishment_from_row,
+                         "dateDernierTraitementEtablissement")
+SUCCESSIONS = Dataset("successions", "successions", SUCCESSIONS_FILE,
+                      ("predecessor_siret", "successor_siret", "succeeded_on"), succession_from_row,
+                      "dateDernierTraitementLienSuccession")
+DATASETS = {d.name: d for d in (COMPANIES, ESTABLISHMENTS, SUCCESSIONS)}
+
+
+DIFFUSION_COLUMNS = {"companies": "statutDiffusionUniteLegale", "establishments": "statutDiffusionEtablissement"}
+
+
+def values_of(dataset: Dataset, stage: str = "s") -> str:
+    """The staging rows with "[ND]" (masked) fields read as no value, like the normalisers do.
+
+    COPY already made empty fields NULL (FORCE_NULL). Only partially diffusible units (statut
+    "P") have masked fields, so only their rows pay for the 34 comparisons: at 11 million rows,
+    comparing every field of every row costs more than the rest of the checks.
+    """
+    plain = ", ".join(f"{stage}.{ident(c)}" for c in dataset.columns)
+    status = DIFFUSION_COLUMNS.get(dataset.name)
+    if status is None:
+        return f"(SELECT {stage}.line, {plain} FROM {SCHEMA}.{dataset.stage} {stage})"
+    unmasked = ", ".join(f"nullif({stage}.{ident(c)}, '[ND]') AS {ident(c)}" for c in dataset.columns)
+    return (f"(SELECT {stage}.line, {plain} FROM {SCHEMA}.{dataset.stage} {stage} "
+            f"WHERE {stage}.{ident(status)} IS DISTINCT FROM 'P' "
+            f"UNION ALL SELECT {stage}.line, {unmasked} FROM {SCHEMA}.{dataset.stage} {stage} "
+            f"WHERE {stage}.{ident(status)} = 'P')")
+
+
+def col(alias: str, column: str) -> str:
+    return f"{alias}.{ident(column)}"
+
+
+def quoted(sql: str) -> str:
+    """Python's repr() of a text value (an absent one reads as ''), as the domain's messages show it."""
+    return f"fce.quoted(coalesce({sql}, ''))"
+
+
+def identifier_problem(column: str, value: str, kind: str) -> str:
+    """domain.sirene._identifier_problem, for a value known to be wrong."""
+    length = 14 if kind == "SIRET" else 9
+    compact = f"translate({value}, {_SPACES}, '')"
+    checksum = f"'{column}: SIREN ' || {compact} || ' has a wrong check digit (Luhn)'"
+    if kind == "SIRET":
+        checksum = (
+            f"CASE WHEN NOT fce.siren_is_valid(left({compact}, 9)) "
+            f"THEN '{column}: SIRET ' || {compact} || ' has a wrong check digit in its SIREN part (' "
+            f"|| left({compact}, 9) || ')' "
+            f"WHEN {compact} LIKE '356000000%' "
+            f"THEN '{column}: SIRET ' || {compact} || ' of La Poste must have digits adding up to a multiple of 5' "
+            f"ELSE '{column}: SIRET ' || {compact} || ' has a wrong check digit (Luhn)' END"
+        )
+    return (
+        f"CASE WHEN {value} IS NULL THEN '{column} is empty' "
+        f"WHEN {compact} !~ '^[0-9]+$' "
+        f"THEN '{column}: {kind} must contain only digits (and spaces): ' || {quoted(value)} "
+        f"WHEN length({compact}) <> {length} "
+        f"THEN '{column}: {kind} must have {length} digits, ' || {quoted(value)} || ' has ' || length({compact}) "
+        f"WHEN fce.{kind.lower()}_is_valid({compact}) "
+        f"THEN '{column} ' || {quoted(value)} || ' holds spaces: the stock files have bare digits' "
+        f"ELSE {checksum} END"
+    )
+
+
+def first_problem(checks: list[tuple[str, str]]) -> str:
+    """The reason of the first failing check (condition, reason), NULL for a good row."""
+    return "CASE " + " ".join(f"WHEN {condition} THEN {reason}" for condition, reason in checks) + " END"
+
+
+def bad_date(column: str, value: str) -> tuple[str, str]:
+    return (f"{value} IS NOT NULL AND NOT fce.is_iso_date({value})",
+            f"'{column} ' || {quoted(value)} || ' is not a date (YYYY-MM-DD)'")
+
+
+def bad_year(column: str, value: str) -> tuple[str, str]:
+    return (f"{value} IS NOT NULL AND NOT fce.is_digits({value}, 4)",
+            f"'{column} ' || {quoted(value)} || ' is not a year'")
+
+
+class Casts:
+    """Dates and years: checked first (careful), or cast straight, a malformed value raising (fast)."""
+
+    def __init__(self, careful: bool):
+        self.careful = careful
+
+    def date(self, value: str) -> str:
+        if self.careful:
+            return f"CASE WHEN fce.is_iso_date({value}) THEN {value}::date END"
+        # Only YYYY-MM-DD, like date.fromisoformat: any other shape is cast from text that is not a date.
+        return (f"(CASE WHEN length({value}) = 10 AND substr({value}, 5, 1) = '-' AND substr({value}, 8, 1) = '-' "
+                f"THEN {value} WHEN {value} IS NOT NULL THEN 'no date' END)::date")
+
+    def year(self, value: str) -> str:
+        if self.careful:
+            return f"CASE WHEN fce.is_digits({value}, 4) THEN {value}::smallint END"
+        return (f"(CASE WHEN fce.is_digits({value}, 4) THEN {value} "
+                f"WHEN {value} IS NOT NULL THEN 'no year' END)::smallint")
+
+    def processed_at(self, value: str) -> str:
+        """INSEE's dateDernierTraitement (Paris civil time, as published); not a reason to reject a row."""
+        if self.careful:
+            return f"CASE WHEN pg_input_is_valid({value}, 'timestamp') THEN {value}::timestamp END"
+        return f"{value}::timestamp"
+
+
+def yes_no(value: str) -> str:
+    return f"CASE {value} WHEN 'O' THEN true WHEN 'N' THEN false END"
+
+
+def size(band: str) -> str:
+    return f"{BIGGEST} - fce.size_order({band})"
+
+
+def company_problem(u: str = "u") -> str:
+    siren, state = col(u, "siren"), col(u, "etatAdministratifUniteLegale")
+    start = col(u, "dateDebut")
+    return first_problem([
+        (f"NOT coalesce(fce.siren_is_valid({siren}), false)", identifier_problem("siren", siren, "SIREN")),
+        (f"{state} IS NULL OR {state} NOT IN ('A', 'C')",
+         f"'etatAdministratifUniteLegale is ' || {quoted(state)} || ', not A or C'"),
+        bad_date("dateCreationUniteLegale", col(u, "dateCreationUniteLegale")),
+        (f"{state} = 'C' AND {bad_date('dateDebut', start)[0]}", bad_date("dateDebut", start)[1]),
+        bad_year("anneeEffectifsUniteLegale", col(u, "anneeEffectifsUniteLegale")),
+    ])
+
+
+def establishment_problem(u: str = "u") -> str:
+    siret, siren, nic = col(u, "siret"), col(u, "siren"), col(u, "nic")
+    state, head, start = col(u, "etatAdministratifEtablissement"), col(u, "etablissementSiege"), col(u, "dateDebut")
+    return first_problem([
+        (f"NOT coalesce(fce.siret_is_valid({siret}), false)", identifier_problem("siret", siret, "SIRET")),
+        (f"coalesce({siren}, '') || coalesce({nic}, '') <> {siret}",
+         f"'siret ' || {siret} || ' is not siren ' || {quoted(siren)} || ' followed by nic ' || {quoted(nic)}"),
+        (f"{state} IS NULL OR {state} NOT IN ('A', 'F')",
+         f"'etatAdministratifEtablissement is ' || {quoted(state)} || ', not A or F'"),
+        (f"{head} IS NULL OR {head} NOT IN ('true', 'false')",
+         f"'etablissementSiege is ' || {quoted(head)} || ', not true or false'"),
+        bad_date("dateCreationEtablissement", col(u, "dateCreationEtablissement")),
+        (f"{state} = 'F' AND {bad_date('dateDebut', start)[0]}", bad_date("dateDebut", start)[1]),
+        bad_year("anneeEffectifsEtablissement", col(u, "anneeEffectifsEtablissement")),
+    ])
+
+
+def succession_problem(u: str = "u") -> str:
+    checks = []
+    for column in ("siretEtablissementPredecesseur", "siretEtablissementSuccesseur"):
+        value = col(u, column)
+        checks.append((f"NOT coalesce(fce.siret_is_valid({value}), false)", identifier_problem(column, value, "SIRET")))
+    transfer, day = col(u, "transfertSiege"), col(u, "dateLienSuccession")
+    return first_problem([
+        *checks,
+        (f"{transfer} IS NULL OR {transfer} NOT IN ('true', 'false')",
+         f"'transfertSiege is ' || {quoted(transfer)} || ', not true or false'"),
+        bad_date("dateLienSuccession", day),
+        (f"{day} IS NULL", "'dateLienSuccession is empty'"),
+    ])
+
+
+def succession_key(u: str = "u") -> str:
+    """Rejection.key of a succession: the wrong SIRET, else the predecessor."""
+    predecessor, successor = col(u, "siretEtablissementPredecesseur"), col(u, "siretEtablissementSuccesseur")
+    return (f"CASE WHEN coalesce(fce.siret_is_valid({predecessor}), false) "
+            f"AND NOT coalesce(fce.siret_is_valid({successor}), false) THEN {successor} ELSE {predecessor} END")
+
+
+PROBLEMS = {"companies": company_problem, "establishments": establishment_problem, "successions": succession_problem}
+REJECTION_KEYS = {"companies": lambda u="u": col(u, "siren"), "establishments": lambda u="u": col(u, "siret"),
+                  "successions": succession_key}
+RAW_KEYS = {
+    "companies": lambda u="u": col(u, "siren"),
+    "establishments": lambda u="u": col(u, "siret"),
+    "successions": lambda u="u": (f"concat_ws(' ', {col(u, 'siretEtablissementPredecesseur')}, "
+                                  f"{col(u, 'siretEtablissementSuccesseur')}, {col(u, 'dateLienSuccession')})"),
+}
+
+
+def commune_code(u: str) -> str:
+    """A foreign address has no commune, whatever the file holds there (domain: establishment_from_row)."""
+    return f"CASE WHEN {col(u, 'codePaysEtrangerEtablissement')} IS NULL THEN {col(u, 'codeCommuneEtablissement')} END"
+
+
+def commune_name(u: str) -> str:
+    return (f"CASE WHEN {col(u, 'codePaysEtrangerEtablissement')} IS NULL "
+            f"THEN {col(u, 'libelleCommuneEtablissement')} END")
+
+
+def departement(code: str, commune: str = "co") -> str:
+    """From the commune referential, or by the code's rule for a commune it does not list (merged since)."""
+    return f"coalesce({commune}.departement, fce.departement_of_commune({code}))"
+
+
+def region(code: str, commune: str = "co") -> str:
+    return (f"coalesce({commune}.region, (SELECT d.region FROM ref.departements d "
+            f"WHERE d.code = fce.departement_of_commune({code})))")
+
+
+def natural_person_name(u: str) -> str:
+    """domain.sirene._natural_person_name: "FIRST USAGE-NAME (BIRTH-NAME)"."""
+    first = f"coalesce({col(u, 'prenomUsuelUniteLegale')}, {col(u, 'prenom1UniteLegale')})"
+    surname, usage = col(u, "nomUniteLegale"), col(u, "nomUsageUniteLegale")
+    return (f"concat_ws(' ', {first}, coalesce({usage}, {surname})) || CASE WHEN {usage} IS NOT NULL "
+            f"AND {surname} IS NOT NULL AND {usage} <> {surname} THEN ' (' || {surname} || ')' ELSE '' END")
+
+
+def _statement(target: str, outer: dict[str, str], inner: dict[str, str], source: str, joins: str,
+               where: str) -> str:
+    """INSERT INTO target: `inner` computed once per staging row (r), `outer` from r and the lookups."""
+    return f"""
+        INSERT INTO {SCHEMA}.{target} ({', '.join(outer)})
+        SELECT {', '.join(outer.values())}
+        FROM (
+            SELECT {', '.join(f'{expression} AS {name}' for name, expression in inner.items())}
+            FROM {source}
+            OFFSET 0
+        ) r
+        {joins}
+        WHERE {where}
+    """
+
+
+def companies_insert(target: str, careful: bool) -> str:
+    """The valid companies of the staging table, with their head office's place, into `target`."""
+    u, cast = "u", Casts(careful)
+    category, surname = col(u, "categorieJuridiqueUniteLegale"), col(u, "nomUniteLegale")
+    natural = f"({category} = '1000' OR ({category} IS NULL AND {surname} IS NOT NULL))"
+    state, sigle, usual = col(u, "etatAdministratifUniteLegale"), col(u, "sigleUniteLegale"), \
+        col(u, "denominationUsuelle1UniteLegale")
+    denomination = (f"nullif(CASE WHEN {natural} THEN {natural_person_name(u)} "
+                    f"ELSE {col(u, 'denominationUniteLegale')} END, '')")
+    h = "h"  # the head office's staging row, fields as found
+    head = {c: f"nullif(nullif({h}.{ident(c)}, '[ND]'), '')" for c in (
+        "codePaysEtrangerEtablissement", "codeCommuneEtablissement", "libelleCommuneEtablissement",
+        "codePostalEtablissement")}
+    foreign = head["codePaysEtrangerEtablissement"]
+    inner = {
+        "siren": col(u, "siren"),
+        "valid": (f"{company_problem(u)} IS NULL" if careful else
+                  f"coalesce(fce.siren_is_valid({col(u, 'siren')}), false) AND {state} IN ('A', 'C')"),
+        "denomination": denomination,
+        "sigle": sigle,
+        "usual_name": usual,
+        "legal_category": category,
+        "is_natural_person": f"coalesce({natural}, false)",
+        "naf": col(u, "activitePrincipaleUniteLegale"),
+        "naf_nomenclature": col(u, "nomenclatureActivitePrincipaleUniteLegale"),
+        "naf_2025": col(u, "activitePrincipaleNAF25UniteLegale"),
+        "headcount_band": col(u, "trancheEffectifsUniteLegale"),
+        "headcount_year": cast.year(col(u, "anneeEffectifsUniteLegale")),
+        "state": state,
+        "ess": yes_no(col(u, "economieSocialeSolidaireUniteLegale")),
+        "employer": yes_no(col(u, "caractereEmployeurUniteLegale")),
+        "created_on": cast.date(col(u, "dateCreationUniteLegale")),
+        "ceased_on": f"CASE WHEN {state} = 'C' THEN {cast.date(col(u, 'dateDebut'))} END",
+        "head_office_nic": col(u, "nicSiegeUniteLegale"),
+        "diffusion_status": f"coalesce({col(u, 'statutDiffusionUniteLegale')}, 'O')",
+        "purged": f"coalesce({col(u, 'unitePurgeeUniteLegale')} = 'true', false)",
+        "last_processed_at": cast.processed_at(col(u, COMPANIES.processed_column)),
+        "words": f"fce.name_words({denomination})",
+        "other_words": f"CASE WHEN {sigle} IS NOT NULL OR {usual} IS NOT NULL "
+                       f"THEN fce.name_words(concat_ws(' ', {sigle}, {usual})) END",
+        "head_code": f"CASE WHEN {foreign} IS NULL THEN {head['codeCommuneEtablissement']} END",
+        "head_commune_name": f"CASE WHEN {foreign} IS NULL THEN {head['libelleCommuneEtablissement']} END",
+        "head_postcode": head["codePostalEtablissement"],
+    }
+    outer = {
+        **{name: f"r.{name}" for name in inner if name not in (
+            "valid", "words", "other_words", "head_code", "head_commune_name", "head_postcode")},
+        "naf_is_current": "coalesce(r.naf IS NOT NULL AND r.naf_nomenclature = 'NAFRev2', false)",
+        "naf_section": "n.section",
+        "postcode": "r.head_postcode",
+        "commune_code": "r.head_code",
+        "commune_name": "r.head_commune_name",
+        "departement": departement("r.head_code"),
+        "region": region("r.head_code"),
+        "epci": "co.epci",
+        "latitude": "co.latitude",
+        "longitude": "co.longitude",
+        "name_norm": "nullif(array_to_string(r.words, ' '), '')",
+        "search_vector": "coalesce(array_to_tsvector(CASE WHEN r.other_words IS NULL THEN r.words "
+                         "ELSE coalesce(r.words, '{}') || r.other_words END), '')",
+        "rank_key": f"CASE WHEN r.state = 'C' THEN {CLOSED_PENALTY} ELSE 0 END + {size('r.headcount_band')}",
+    }
+    # The head office is the row whose siren and nic are the company's (a row whose SIRET says
+    # otherwise is rejected, and must not give the company a second head office).
+    source = (f"{values_of(COMPANIES)} u LEFT JOIN {SCHEMA}.{ESTABLISHMENTS.stage} {h} "
+              f"ON {h}.siret = {col(u, 'siren')} || {col(u, 'nicSiegeUniteLegale')} "
+              f"AND {h}.siren = {col(u, 'siren')} AND {h}.nic = {col(u, 'nicSiegeUniteLegale')} "
+              f"AND {h}.{ident('etablissementSiege')} = 'true'")
+    joins = (f"LEFT JOIN {SCHEMA}._stage_communes co ON co.code = r.head_code "
+             "LEFT JOIN ref.naf n ON n.code = r.naf AND r.naf_nomenclature = 'NAFRev2'")
+    return _statement(target, outer, inner, source, joins, "r.valid")
+
+
+def establishments_insert(target: str, companies: str, careful: bool) -> str:
+    """The valid establishments, with their company's names from `companies`, into `target`."""
+    u, cast = "u", Casts(careful)
+    state, head = col(u, "etatAdministratifEtablissement"), col(u, "etablissementSiege")
+    enseigne = (f"coalesce({col(u, 'enseigne1Etablissement')}, {col(u, 'enseigne2Etablissement')}, "
+                f"{col(u, 'enseigne3Etablissement')})")
+    usual = col(u, "denominationUsuelleEtablissement")
+    siret, siren, nic = col(u, "siret"), col(u, "siren"), col(u, "nic")
+    inner = {
+        "siret": siret,
+        # The SIREN part of the SIRET is checked through the company (r.siren_known) when there is one.
+        "valid": (f"{establishment_problem(u)} IS NULL" if careful else
+                  f"fce.is_digits({siret}, 14) AND {siren} || {nic} = {siret} AND {state} IN ('A', 'F') "
+                  f"AND {head} IN ('true', 'false') AND CASE WHEN {siret} LIKE '356000000%' "
+                  f"AND {siret} <> '35600000000048' THEN fce.digit_sum({siret}::bigint) % 5 = 0 "
+                  f"ELSE fce.siret_luhn({siret}::bigint) % 10 = 0 END"),
+        "siren": siren,
+        "nic": nic,
+        "head_office": f"{head} = 'true'",
+        "enseigne": enseigne,
+        "usual_name": usual,
+        "address_complement": col(u, "complementAdresseEtablissement"),
+        "street_number": col(u, "numeroVoieEtablissement"),
+        "street_number_suffix": col(u, "indiceRepetitionEtablissement"),
+        "street_type": col(u, "typeVoieEtablissement"),
+        "street_name": col(u, "libelleVoieEtablissement"),
+        "special_distribution": col(u, "distributionSpecialeEtablissement"),
+        "postcode": col(u, "codePostalEtablissement"),
+        "commune_code": commune_code(u),
+        "commune_name": commune_name(u),
+        "cedex_code": col(u, "codeCedexEtablissement"),
+        "cedex_name": col(u, "libelleCedexEtablissement"),
+        "foreign_city": col(u, "libelleCommuneEtrangerEtablissement"),
+        "country_code": col(u, "codePaysEtrangerEtablissement"),
+        "country_name": col(u, "libellePaysEtrangerEtablissement"),
+        "naf": col(u, "activitePrincipaleEtablissement"),
+        "naf_nomenclature": col(u, "nomenclatureActivitePrincipaleEtablissement"),
+        "naf_2025": col(u, "activitePrincipaleNAF25Etablissement"),
+        "headcount_band": col(u, "trancheEffectifsEtablissement"),
+        "headcount_year": cast.year(col(u, "anneeEffectifsEtablissement")),
+        "state": state,
+        "employer": yes_no(col(u, "caractereEmployeurEtablissement")),
+        "created_on": cast.date(col(u, "dateCreationEtablissement")),
+        "closed_on": f"CASE WHEN {state} = 'F' THEN {cast.date(col(u, 'dateDebut'))} END",
+        "diffusion_status": f"coalesce({col(u, 'statutDiffusionEtablissement')}, 'O')",
+        "last_processed_at": cast.processed_at(col(u, ESTABLISHMENTS.processed_column)),
+        "own_words": f"CASE WHEN {enseigne} IS NOT NULL OR {usual} IS NOT NULL "
+                     f"THEN fce.name_words(concat_ws(' ', {enseigne}, {usual})) END",
+    }
+    outer = {
+        **{name: f"r.{name}" for name in inner if name not in ("valid", "own_words")},
+        "departement": departement("r.commune_code"),
+        "region": region("r.commune_code"),
+        "epci": "co.epci",
+        "latitude": "co.latitude",
+        "longitude": "co.longitude",
+        "naf_is_current": "coalesce(r.naf IS NOT NULL AND r.naf_nomenclature = 'NAFRev2', false)",
+        "naf_section": "n.section",
+        "company_name": "c.denomination",
+        "company_sigle": "c.sigle",
+        "legal_category": "c.legal_category",
+        "ess": "c.ess",
+        "name_norm": "c.name_norm",
+        "search_vector": "CASE WHEN r.own_words IS NULL THEN coalesce(c.search_vector, '') "
+                         "ELSE coalesce(c.search_vector, '') || array_to_tsvector(r.own_words) END",
+        "rank_key": f"CASE WHEN r.state = 'F' THEN {CLOSED_PENALTY} ELSE 0 END "
+                    f"+ CASE WHEN r.head_office THEN 0 ELSE {SECONDARY_PENALTY} END + {size('r.headcount_band')}",
+    }
+    joins = (f"LEFT JOIN {SCHEMA}.{companies} c ON c.siren = r.siren "
+             f"LEFT JOIN {SCHEMA}._stage_communes co ON co.code = r.commune_code "
+             "LEFT JOIN ref.naf n ON n.code = r.naf AND r.naf_nomenclature = 'NAFRev2'")
+    where = "r.valid" if careful else "r.valid AND (c.siren IS NOT NULL OR fce.siren_is_valid(left(r.siret, 9)))"
+    return _statement(target, outer, inner, f"{values_of(ESTABLISHMENTS)} u", joins, where)
+
+
+def successions_insert(target: str, careful: bool) -> str:
+    u, cast = "u", Casts(careful)
+    inner = {
+        "valid": f"{succession_problem(u)} IS NULL",
+        "predecessor_siret": col(u, "siretEtablissementPredecesseur"),
+        "successor_siret": col(u, "siretEtablissementSuccesseur"),
+        "succeeded_on": cast.date(col(u, "dateLienSuccession")),
+        "head_office_transfer": f"{col(u, 'transfertSiege')} = 'true'",
+        "economic_continuity": f"CASE {col(u, 'continuiteEconomique')} "
+                               "WHEN 'true' THEN true WHEN 'false' THEN false END",
+        "last_processed_at": cast.processed_at(col(u, SUCCESSIONS.processed_column)),
+    }
+    outer = {name: f"r.{name}" for name in inner if name != "valid"}
+    return _statement(target, outer, inner, f"{values_of(SUCCESSIONS)} u", "", "r.valid")
+
+
+def inserts(dataset: Dataset, careful: bool) -> str:
+    target = f"_next_{dataset.table}"
+    if dataset is COMPANIES:
+        return companies_insert(target, careful)
+    if dataset is ESTABLISHMENTS:
+        return establishments_insert(target, f"_next_{COMPANIES.table}", careful)
+    return successions_insert(target, careful)
+
+
+def rejections_insert(dataset: Dataset) -> str:
+    """The rejected rows of a staging table, with their line and reason ($1: the import source)."""
+    problem, key = PROBLEMS[dataset.name](), REJECTION_KEYS[dataset.name]()
+    return f"""
+        INSERT INTO {SCHEMA}.import_rejections (source_id, line, key, reason)
+        SELECT $1, r.line, r.key, r.problem
+        FROM (SELECT u.line, {key} AS key, {problem} AS problem FROM {values_of(dataset)} u OFFSET 0) r
+        WHERE r.problem IS NOT NULL
+        ORDER BY r.line
+    """
+
+
+def duplicates_removal(dataset: Dataset) -> str:
+    """Keep the first row of each key and reject the others ($1: the import source)."""
+    return f"""
+        WITH keyed AS (
+            SELECT u.line, {RAW_KEYS[dataset.name]()} AS key FROM {values_of(dataset)} u
+        ), ranked AS (
+            SELECT line, key, min(line) OVER (PARTITION BY key) AS first FROM keyed WHERE key IS NOT NULL
+        ), removed AS (
+            DELETE FROM {SCHEMA}.{dataset.stage} s USING ranked r
+            WHERE s.line = r.line AND r.line <> r.first
+            RETURNING r.line, r.key, r.first
+        )
+        INSERT INTO {SCHEMA}.import_rejections (source_id, line, key, reason)
+        SELECT $1, line, key, '{dataset.key[0]} ' || key || ' is also on line ' || first || ': the first is kept'
+        FROM removed
+    """
+
+
+def city_of_arrondissement(commune: str) -> str:
+    """Paris, Lyon and Marseille: SIRENE gives the arrondissement; its EPCI is the city's."""
+    return (f"CASE WHEN {commune}.code LIKE '751%' THEN '75056' WHEN {commune}.code LIKE '6938%' THEN '69123' "
+            f"WHEN {commune}.code LIKE '132%' THEN '13055' END")
+
+
+COMMUNES_LOOKUP = f"""
+    CREATE UNLOGGED TABLE {SCHEMA}._stage_communes AS
+    SELECT c.code, c.departement, c.region, coalesce(c.epci, city.epci) AS epci, c.latitude, c.longitude
+    FROM ref.communes c
+    LEFT JOIN ref.communes city ON c.kind = 'arrondissement' AND city.code = {city_of_arrondissement("c")}
+"""
+
+VOCABULARY_INSERT = f"""
+    INSERT INTO {SCHEMA}._next_name_words (word, frequency)
+    SELECT word, count(*)
+    FROM (
+        SELECT unnest(tsvector_to_array(search_vector)) AS word FROM {SCHEMA}._next_companies
+        UNION ALL
+        SELECT unnest(fce.name_words(concat_ws(' ', enseigne, usual_name)))
+        FROM {SCHEMA}._next_establishments WHERE enseigne IS NOT NULL OR usual_name IS NOT NULL
+    ) w
+    GROUP BY word
+"""

@@ -1,0 +1,196 @@
+"""Search of establishments and companies: the q box, filters, ranking, pages, facets."""
+
+from shared.referentials import great_circle_km
+from tests.fce.conftest import Named
+
+
+async def search(client, headers, **params):
+    response = await client.get("/v1/establishments/search", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def sirets(page):
+    return [item["siret"] for item in page["items"]]
+
+
+async def test_a_siret_typed_with_spaces_finds_its_establishment(fce, agent):
+    siret = Named.dupont_marseille
+    spaced = f"{siret[:3]} {siret[3:6]} {siret[6:9]} {siret[9:]}"
+    page = await search(fce, agent, q=spaced)
+    assert sirets(page) == [siret]
+    assert page["items"][0]["match"] == "siret"
+
+
+async def test_a_siren_finds_the_establishments_head_office_first_and_closed_last(fce, agent):
+    page = await search(fce, agent, q=Named.dupont)
+    assert sirets(page) == [Named.dupont_paris, Named.dupont_marseille, Named.dupont_lyon]
+
+
+async def test_a_name_typed_without_accents_and_with_a_typo_is_found(fce, agent):
+    page = await search(fce, agent, q="patiserie eclair")
+    assert page["items"][0]["company_name"] == "PÂTISSERIE ÉCLAIR DE LUMIÈRE"
+    assert page["items"][0]["match"] == "words"
+
+
+async def test_a_name_prefix_as_the_user_types_finds_the_company(fce, agent):
+    page = await search(fce, agent, q="boulangerie verm")
+    assert page["items"][0]["siret"] == Named.dupont_paris
+    assert page["items"][0]["match"] == "name_prefix"
+
+
+async def test_words_in_another_order_are_found_after_the_exact_and_prefix_names(fce, agent):
+    page = await search(fce, agent, q="vermandois", limit=100)
+    matches = [(item["company_name"], item["match"]) for item in page["items"]]
+    assert ("VERMANDOIS ET FILS", "name_prefix") in matches
+    assert ("BOULANGERIE VERMANDOIS", "words") in matches
+    order = [match for _, match in matches]
+    assert order == sorted(order, key=["exact_name", "name_prefix", "words"].index)
+
+
+async def test_the_exact_name_comes_first(fce, agent):
+    page = await search(fce, agent, q="La Poste")
+    assert page["items"][0]["match"] == "exact_name"
+    assert page["items"][0]["siret"] == Named.la_poste_head_office
+
+
+async def test_an_enseigne_is_searched_too(fce, agent):
+    page = await search(fce, agent, q="au bon pain")
+    assert Named.dupont_paris in sirets(page)
+
+
+async def test_filters_combine(fce, agent):
+    page = await search(fce, agent, q="vermandois", departement="13")
+    assert sirets(page) == [Named.dupont_marseille]
+    page = await search(fce, agent, q="vermandois", region="84", state="F")  # Auvergne-Rhône-Alpes: Lyon
+    assert sirets(page) == [Named.dupont_lyon]
+    page = await search(fce, agent, q="vermandois", region="84", state="A")
+    assert sirets(page) == []
+    page = await search(fce, agent, q="vermandois", head_office="true", naf="10.71C")
+    assert sirets(page) == [Named.dupont_paris]
+
+
+async def test_place_filters_by_commune_postcode_epci_and_distance(fce, agent):
+    toulouse = {Named.fils, Named.moreau}
+    checks = {
+        "commune": ({"commune": "31555"}, lambda item: item["address"]["commune_code"] == "31555"),
+        "postcode": ({"postcode": "31000"}, lambda item: item["address"]["postcode"] == "31000"),
+        "epci": ({"epci": "243100518"}, lambda item: item["epci"] == "243100518"),
+        "near": ({"near": "43.6045,1.4440", "radius_km": "3"},
+                 lambda item: great_circle_km(43.6045, 1.4440, item["latitude"], item["longitude"]) <= 3),
+    }
+    for name, (params, holds) in checks.items():
+        page = await search(fce, agent, limit=1000, **params)
+        assert all(holds(item) for item in page["items"]), name
+        assert toulouse <= {s[:9] for s in sirets(page)}, name
+    page = await search(fce, agent, q="tolosane", near="43.6045,1.4440", radius_km="5")
+    assert [s[:9] for s in sirets(page)] == [Named.moreau]
+    page = await search(fce, agent, q="tolosane", near="48.8566,2.3522", radius_km="50")
+    assert sirets(page) == []
+
+
+async def test_social_economy_and_employer_filters(fce, agent):
+    page = await search(fce, agent, q="garonne", ess="true")
+    assert [s[:9] for s in sirets(page)] == [Named.tilleuls]
+    page = await search(fce, agent, q="marielle durantaye", employer="false")
+    assert [s[:9] for s in sirets(page)] == [Named.durand]
+
+
+async def test_pages_go_beyond_one_page_without_duplicates_or_gaps(fce, agent):
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"state": "A", "limit": 200, **({"cursor": cursor} if cursor else {})}
+        page = await search(fce, agent, **params)
+        seen += sirets(page)
+        pages += 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    total = (await search(fce, agent, state="A", facets="state", limit=1))["total"]
+    assert pages > 1
+    assert len(seen) == len(set(seen)) == total
+
+
+async def test_pages_of_a_name_search_cross_tiers_without_duplicates(fce, agent):
+    everything = sirets(await search(fce, agent, q="vermandois", limit=1000))
+    seen, cursor = [], None
+    while True:
+        page = await search(fce, agent, q="vermandois", limit=2, **({"cursor": cursor} if cursor else {}))
+        seen += sirets(page)
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(everything) > 2
+    assert seen == everything
+
+
+async def test_facets_add_up_to_the_total(fce, agent):
+    page = await search(fce, agent, facets="departement,naf_section,headcount_band,state", limit=1)
+    total = page["total"]
+    assert total >= 1500
+    for name, values in page["facets"].items():
+        assert sum(v["count"] for v in values) == total, name
+
+
+async def test_facets_count_the_search_not_the_registry(fce, agent):
+    page = await search(fce, agent, q="vermandois", facets="departement")
+    counts = {v["value"]: v["count"] for v in page["facets"]["departement"]}
+    assert counts["13"] == 1 and counts["69"] == 1
+    assert sum(counts.values()) == page["total"]
+
+
+async def test_sort_by_siret_is_in_siret_order(fce, agent):
+    page = await search(fce, agent, sort="siret", limit=50)
+    assert sirets(page) == sorted(sirets(page))
+
+
+async def test_an_unknown_sort_or_facet_is_refused_naming_it(fce, agent):
+    response = await fce.get("/v1/establishments/search", params={"sort": "random()"}, headers=agent)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "sort"]
+    response = await fce.get("/v1/establishments/search", params={"facets": "password"}, headers=agent)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "facets"]
+
+
+async def test_an_invalid_siret_in_the_box_is_a_422_saying_why(fce, agent):
+    response = await fce.get("/v1/establishments/search", params={"q": "732 829 320 00075"}, headers=agent)
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert error["loc"] == ["query", "q"] and "check digit" in error["msg"]
+
+
+async def test_invalid_filter_codes_are_refused_naming_the_parameter(fce, agent):
+    response = await fce.get("/v1/establishments/search",
+                             params={"naf": "6201", "departement": "XX", "near": "north"}, headers=agent)
+    assert response.status_code == 422
+    assert {tuple(e["loc"]) for e in response.json()["errors"]} == {
+        ("query", "naf"), ("query", "departement"), ("query", "near")}
+
+
+async def test_companies_are_searched_by_name_and_filtered_by_their_head_office(fce, agent):
+    response = await fce.get("/v1/companies/search", params={"q": "vermandois", "departement": "75"}, headers=agent)
+    assert response.status_code == 200
+    assert [item["siren"] for item in response.json()["items"]] == [Named.dupont]
+    response = await fce.get("/v1/companies/search", params={"q": Named.dupont_lyon}, headers=agent)
+    assert [item["siren"] for item in response.json()["items"]] == [Named.dupont]
+
+
+async def test_company_facets_add_up(fce, agent):
+    response = await fce.get("/v1/companies/search", params={"facets": "state,legal_category", "limit": 1},
+                             headers=agent)
+    page = response.json()
+    for values in page["facets"].values():
+        assert sum(v["count"] for v in values) == page["total"]
+
+
+async def test_partner_clients_may_search(fce, partner):
+    page = await search(fce, partner, q="la poste")
+    assert page["items"]
+
+
+async def test_searching_needs_a_token_and_an_agent_or_client(fce, reporter, auth):
+    assert (await fce.get("/v1/establishments/search")).status_code == 401
+    assert (await fce.get("/v1/establishments/search", headers=reporter)).status_code == 403
+    no_scope = auth("agent-2", scopes=[], roles=["fce:agent"])
+    assert (await fce.get("/v1/companies/search", headers=no_scope)).status_code == 403
