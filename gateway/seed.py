@@ -56,7 +56,7 @@ async def seed(session: AsyncSession) -> None:
 def print_demo_logins(console: Console) -> None:
     table = Table(title="Demo logins (POST /auth/token, grant_type=password)")
     for column in ("service", "username", "password", "roles"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("username", "password"))
     for account in demo_accounts():
         table.add_row(account.get("service", "gateway"), account["username"], account["password"],
                       ", ".join(account.get("roles", [])))
@@ -65,7 +65,7 @@ def print_demo_logins(console: Console) -> None:
     if clients:
         table = Table(title="Demo clients (POST /auth/token, grant_type=client_credentials)")
         for column in ("service", "client_id", "client_secret", "scopes"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold", no_wrap=column in ("client_id", "client_secret"))
         for client in clients:
             table.add_row(client["service"], str(client["id"]), client["secret"], " ".join(client.get("scopes", [])))
         console.print(table)

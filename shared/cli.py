@@ -87,11 +87,14 @@ def run(
 
     for component in components():
         command = [sys.executable, "-m", "uvicorn", "--factory", component.app_factory, "--host",
-                   get_settings().host, "--port", str(component.port), "--no-access-log"]
+                   get_settings().host, "--port", str(component.port), "--no-access-log",
+                   "--log-level", "warning"]
         if reload:
             command.append("--reload")
         processes.append((component, subprocess.Popen(command, env=env)))
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    # Explicit handlers: a shell that starts us in the background leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         _wait_ready(processes)
         _print_urls(time.monotonic() - started)
@@ -105,6 +108,10 @@ def run(
     finally:
         stop_all()
         console.print("all processes stopped")
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
 
 
 def _wait_ready(processes, timeout_s: float = 60) -> None:

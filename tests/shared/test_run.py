@@ -21,8 +21,10 @@ def test_fabrique_run_starts_everything_ready_and_ctrl_c_stops_it_all():
     env = {k: v for k, v in os.environ.items() if k not in ("FABRIQUE_DATABASE_URL", "DATABASE_URL")}
     env |= {"FABRIQUE_DATA_DIR": str(data_dir), "FABRIQUE_PORT_OFFSET": str(PORT_OFFSET),
             "FABRIQUE_LOG_LEVEL": "WARNING"}
+    # Started with SIGINT ignored, as a shell's background job is: Ctrl-C must still stop it all.
     process = subprocess.Popen([sys.executable, "-m", "shared.cli", "run", "--no-seed"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         output = ""
         deadline = time.monotonic() + 120
@@ -44,6 +46,11 @@ def test_fabrique_run_starts_everything_ready_and_ctrl_c_stops_it_all():
         assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in children)
         assert not psutil.pid_exists(postgres_pid) or psutil.Process(postgres_pid).status() == psutil.STATUS_ZOMBIE
     finally:
-        if process.poll() is None:
+        if process.poll() is None:  # the test failed: leave no orphan behind
+            for child in psutil.Process(process.pid).children(recursive=True):
+                child.kill()
             process.kill()
+        pid_file = data_dir / "postgres" / "postmaster.pid"
+        if pid_file.exists() and psutil.pid_exists(pid := int(pid_file.read_text().split()[0])):
+            psutil.Process(pid).terminate()
         shutil.rmtree(data_dir, ignore_errors=True)
