@@ -88,3 +88,13 @@ async def test_valid_token_without_scope_is_403(notes, make_token):
     r = await notes.get("/v1/notes", headers=bearer(make_token(scopes=["other:read"])))
     assert r.status_code == 403
     assert "notes:read" in r.json()["detail"]
+
+
+async def test_a_token_verified_once_is_refused_once_it_has_expired(notes, signing_key):
+    import asyncio
+
+    expires = int(time.time()) + 2
+    token = signing_key.sign(access_token_claims("user-1", scopes=READ) | {"exp": expires})
+    assert (await notes.get("/v1/notes", headers=bearer(token))).status_code == 200
+    await asyncio.sleep(max(0.0, expires + 1.05 - time.time()))  # python-jose counts whole seconds
+    assert (await notes.get("/v1/notes", headers=bearer(token))).status_code == 401
