@@ -2,15 +2,13 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from gateway import identity
-from shared.audit import append_only_sql
-from shared.database import prepare_schemas, service_url
+from shared.database import service_url
 from shared.testing import empty_schema
 from tests.gateway.support import Process, Recorder, ThreadedServer, free_port
-from tests.shared.notes_app import SCHEMA, Base
+from tests.shared.notes_app import SCHEMA, create_notes_tables
 
 BODY_LIMIT = 64 * 1024
 
@@ -22,22 +20,11 @@ class Suite:
     spare: ThreadedServer  # a second upstream over TCP, in this process: a test stops it
 
 
-async def _notes_tables() -> None:
-    await prepare_schemas([SCHEMA])
-    engine = create_async_engine(service_url(SCHEMA))
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.drop_all)
-        await conn.run_sync(Base.metadata.create_all)
-        for statement in append_only_sql(SCHEMA):
-            await conn.execute(text(statement))
-    await engine.dispose()
-
-
 @pytest.fixture(scope="session")
 async def suite(prepared_database):
     """The gateway and the kit's notes service as uvicorn processes on free ports, and a spare
     upstream served in a thread."""
-    await _notes_tables()
+    await create_notes_tables()
     await empty_schema("identity")
     gateway_url = f"http://127.0.0.1:{free_port()}"
     trust_gateway = {"FABRIQUE_GATEWAY_URL": gateway_url, "FABRIQUE_JWKS_URL": f"{gateway_url}/.well-known/jwks.json"}

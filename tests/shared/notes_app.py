@@ -123,3 +123,21 @@ async def report(principal: Reader, output: Output):
 
 def create_app():
     return create_service_app("kit_test", [router], title="kit test", component=COMPONENT)
+
+
+async def create_notes_tables() -> None:
+    """(Re)create the notes service's schema and tables, with the kit's append-only audit log."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from shared.audit import append_only_sql
+    from shared.database import prepare_schemas, service_url
+
+    await prepare_schemas([SCHEMA])
+    engine = create_async_engine(service_url(SCHEMA))
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.drop_all)
+        await conn.run_sync(Base.metadata.create_all)
+        for statement in append_only_sql(SCHEMA):
+            await conn.execute(text(statement))
+    await engine.dispose()
