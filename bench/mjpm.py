@@ -139,17 +139,18 @@ async def run(args) -> None:
                          headers=headers(f"bench-judge-{court_of[departement]}", ["mjpm:judge"]))
 
     match_ms = []
-    for _ in range(args.iterations):
+    for _ in range(args.iterations if "match" in args.parts else 0):
         code, departement = rng.choice(communes)
         ms, response = await timed(client.get(
             "/v1/managers/match", params={"commune": code, "excluded": "true"},
             headers=headers(f"bench-judge-{court_of[departement]}", ["mjpm:judge"])))
         assert response.status_code == 200, response.text
         match_ms.append(ms)
-    print(line("match (commune, excluded listed)", match_ms, 50))
+    if match_ms:
+        print(line("match (commune, excluded listed)", match_ms, 50))
 
     point_ms = []
-    for _ in range(args.iterations // 2):
+    for _ in range(args.iterations // 2 if "match" in args.parts else 0):
         code, departement = rng.choice(communes)
         lat, lon = 43 + rng.random() * 7, -1 + rng.random() * 8
         ms, response = await timed(client.get(
@@ -157,7 +158,8 @@ async def run(args) -> None:
             headers=headers(f"bench-judge-{court_of[departement]}", ["mjpm:judge"])))
         assert response.status_code in (200, 422), response.text
         point_ms.append(ms)
-    print(line("match (lat/lon)", point_ms, 50))
+    if point_ms:
+        print(line("match (lat/lon)", point_ms, 50))
 
     counter = iter(range(10**9))
 
@@ -178,18 +180,23 @@ async def run(args) -> None:
     # the CPU of the c - 1 others, so p95 grows with c; concurrency 1 is the service time itself.
     runs = [(f"x{c} concurrent, spread over managers", approved, c) for c in args.concurrency_levels]
     runs.append((f"x{args.concurrency} concurrent, all on one manager (row lock)", approved[:1], args.concurrency))
-    for label, managers, concurrency in runs:
+    if "reserve" in args.parts:  # warm-up: plans and prepared statements of the reservation path
+        for _ in range(20):
+            await reserve(f"bench-judge-{courts[0][0]}", rng.choice(approved))
+    for label, managers, concurrency in runs if "reserve" in args.parts else []:
         out, codes = [], []
         per_worker = max(1, args.reservations // concurrency)
         judges = [f"bench-judge-{courts[i % len(courts)][0]}" for i in range(concurrency)]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker(j, managers, per_worker, out, codes) for j in judges))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         assert set(codes) <= {201, 409}, set(codes)
-        print(line(f"reserve {label}", out, 20) + f"  {len(out) / elapsed:,.0f}/s, {codes.count(201)} created")
+        # CPU of this process (service and in-process client) per request: what load elsewhere does not change.
+        print(line(f"reserve {label}", out, 20) + f"  {len(out) / elapsed:,.0f}/s, {codes.count(201)} created, "
+              f"CPU {cpu * 1000 / len(out):.2f} ms/request")
 
     admin = headers("bench-admin", ["mjpm:admin"])
-    for label, params in (("availability by département (national)", {}),
+    for label, params in () if "reports" not in args.parts else (("availability by département (national)", {}),
                           ("availability by région (national)", {"by": "region"}),
                           ("availability of one département", {"departement": "59"})):
         times = []
@@ -200,16 +207,18 @@ async def run(args) -> None:
         print(line(label, times, 200))
 
     flow = []
-    for _ in range(max(3, args.report_iterations // 5)):
+    for _ in range(max(3, args.report_iterations // 5) if "reports" in args.parts else 0):
         ms, response = await timed(client.get("/v1/reports/measures", params={
             "from": "2024-01-01", "to": "2024-12-31", "group_by": ["departement", "nature"]}, headers=admin))
         assert response.status_code == 200
         flow.append(ms)
-    print(line("measures opened/closed in a year (full scan)", flow))
+    if flow:
+        print(line("measures opened/closed in a year (full scan)", flow))
 
     await client.aclose()
     await engine.dispose()
-    print(f"median of the match p50s: {statistics.median(match_ms):.2f} ms")
+    if match_ms:
+        print(f"median of the match p50s: {statistics.median(match_ms):.2f} ms")
 
 
 def main() -> None:
@@ -222,6 +231,8 @@ def main() -> None:
     parser.add_argument("--concurrency-levels", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--report-iterations", type=int, default=30)
     parser.add_argument("--fresh", action="store_true", help="regenerate the data")
+    parser.add_argument("--parts", nargs="+", choices=["match", "reserve", "reports"],
+                        default=["match", "reserve", "reports"], help="what to measure (default: all)")
     args = parser.parse_args()
     os.environ.setdefault("FABRIQUE_LOG_LEVEL", "WARNING")
     os.environ[INTERVAL] = "0"

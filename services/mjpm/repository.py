@@ -1,6 +1,7 @@
 """Every query of mjpm. Routers call these; the domain decides, this reads and writes."""
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -488,6 +489,86 @@ async def add_measure(session: AsyncSession, **values) -> Measure:
     session.add(measure)
     await session.flush()
     return measure
+
+
+@dataclass(frozen=True)
+class ReservationCheck:
+    """What a reservation decides on, read in the statement that locks the manager's row."""
+
+    manager: Any | None  # registry_status, suspended, suspension_reason, approved_capacity, in_progress, reserved
+    antenna_ok: bool
+    departement: str | None
+    same_key: list[rules.SameKeyMeasure]
+
+
+_RESERVATION_CHECK = text(
+    """
+    SELECT m.registry_status, m.suspended, m.suspension_reason, m.approved_capacity, m.in_progress, m.reserved,
+           CAST(:antenna AS bigint) IS NULL
+               OR EXISTS (SELECT 1 FROM antennas a WHERE a.id = CAST(:antenna AS bigint) AND a.manager_id = m.id)
+               AS antenna_ok,
+           coalesce((SELECT c.departement FROM ref.communes c WHERE c.code = CAST(:commune AS text)),
+                    (SELECT ct.departement FROM courts ct WHERE ct.id = :court)) AS departement,
+           s.id AS same_id, s.status AS same_status, s.end_date AS same_end
+      FROM managers m
+      LEFT JOIN LATERAL (SELECT id, status, end_date FROM measures
+                          WHERE rg = :rg AND court_id = :court AND manager_id = m.id AND deleted_at IS NULL) s ON true
+     WHERE m.id = :manager
+       FOR UPDATE OF m
+    """
+)
+
+
+async def reservation_check(session: AsyncSession, *, rg: str, court_id: int, manager_id: int,
+                            antenna_id: int | None, commune_code: str | None) -> ReservationCheck:
+    """One round trip for a reservation: the manager's row locked until commit (reservations of one
+    manager queue here, so the remaining capacity read is the one the insert relies on), whether the
+    antenna is the manager's, the measures under the same RG + court + manager, and the person's
+    département (of their commune, else the court's)."""
+    rows = (await session.execute(_RESERVATION_CHECK, {
+        "antenna": antenna_id, "commune": commune_code, "court": court_id, "rg": rg, "manager": manager_id,
+    })).all()
+    if not rows:
+        return ReservationCheck(None, antenna_id is None, None, [])
+    first = rows[0]
+    same = [rules.SameKeyMeasure(r.same_id, MeasureStatus(r.same_status), r.same_end)
+            for r in rows if r.same_id is not None]
+    return ReservationCheck(first, first.antenna_ok, first.departement, same)
+
+
+@functools.cache
+def _creation_sql(columns: tuple[str, ...]):
+    names = ", ".join(columns)
+    values = ", ".join(f":{c}" for c in columns)
+    return text(
+        f"""
+        WITH m AS (
+            INSERT INTO measures ({names}, status_changed_at, version) VALUES ({values}, :status_changed_at, 1)
+            RETURNING *
+        ), s AS (
+            INSERT INTO measure_states (measure_id, action, status, date, actor, reason)
+            SELECT id, CAST(:action AS text), status, CAST(:day AS date), CAST(:actor AS text),
+                   CAST(:reason AS text) FROM m
+        ), a AS (
+            INSERT INTO audit_log (actor, action, resource, resource_id, after, request_id)
+            SELECT CAST(:actor AS text), CAST(:action AS text), 'measure', CAST(id AS text), to_jsonb(m),
+                   CAST(:request_id AS text) FROM m
+        )
+        SELECT * FROM m
+        """
+    )
+
+
+async def create_measure(session: AsyncSession, request: Request | None, principal: Principal,
+                         action: MeasureAction, values: dict[str, Any], *, day: dt.date | None = None,
+                         reason: str | None = None):
+    """A new measure with its state row and audit entry (the whole row), in one statement; returns
+    the stored row (database defaults included), not an ORM object."""
+    columns = tuple(sorted(values))
+    request_id = request.scope.get("state", {}).get("request_id") if request is not None else None
+    params = {**values, "status_changed_at": now(), "action": str(action), "day": day or today(),
+              "actor": principal.sub, "reason": reason, "request_id": request_id}
+    return (await session.execute(_creation_sql(columns), params)).one()
 
 
 def snapshot(measure: Measure, fields: Iterable[str] | None = None) -> dict[str, Any]:

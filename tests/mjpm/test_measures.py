@@ -98,6 +98,38 @@ async def test_reserving_the_rg_of_a_closed_measure_reopens_it(mjpm, world, make
     assert [s[:2] for s in await states_of(connection_for, closed.id)][-1] == ("reopen", "en_attente")
 
 
+async def test_a_reservation_names_what_it_refuses_in_order(mjpm, world, make, as_role):
+    """Antenna, then manager: the checks read in the statement that locks the manager's row."""
+    other = await make.manager()
+    theirs = await make.antenna(other, 50.69, 3.18)
+    mine = await make.antenna(world.individual, 50.69, 3.18)
+    for manager_id, antenna_id, field in ((world.individual.id, theirs.id, "antenna_id"),
+                                          (10**9, theirs.id, "antenna_id"), (10**9, None, "manager_id")):
+        response = await mjpm.post("/v1/measures:reserve", headers=as_role(*JUDGE), json={
+            **reservation(world.individual), "manager_id": manager_id, "antenna_id": antenna_id})
+        assert response.status_code == 422, response.text
+        assert field in response.text
+    response = await mjpm.post("/v1/measures:reserve", headers=as_role(*JUDGE),
+                               json=reservation(world.individual, antenna_id=mine.id))
+    assert response.status_code == 201, response.text
+    assert response.json()["antenna_id"] == mine.id
+
+
+async def test_without_a_commune_the_person_is_placed_in_the_courts_departement(mjpm, world, as_role):
+    body = {k: v for k, v in reservation(world.individual).items() if k != "commune_code"}
+    response = await mjpm.post("/v1/measures:reserve", json=body, headers=as_role(*JUDGE))
+    assert response.status_code == 201, response.text
+    assert response.json()["departement"] == world.lille.departement
+
+
+async def test_a_repeated_reservation_with_its_idempotency_key_is_replayed(mjpm, world, as_role):
+    headers = {**as_role(*JUDGE), "Idempotency-Key": "reserve-1"}
+    first = await mjpm.post("/v1/measures:reserve", json=reservation(world.individual), headers=headers)
+    again = await mjpm.post("/v1/measures:reserve", json=reservation(world.individual), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+
+
 async def test_an_unapproved_or_suspended_manager_cannot_receive_a_measure(mjpm, world, make, as_role):
     pending = await make.manager(status="pending")
     suspended = await make.manager(suspended=True, suspension_reason="inspection in progress")

@@ -75,10 +75,9 @@ async def transition(session, request: Request, caller: Caller, measure: Measure
     return measure_response(measure)
 
 
-async def reservable_manager(session, manager_id: int, override_reason: str | None) -> tuple[Manager, str | None]:
-    """The manager, locked until commit, if it may take one more measure: approved, not suspended,
-    with a place left or an override reason (returned, to record)."""
-    manager = await repository.lock_manager(session, manager_id)
+def reservation_allowed(manager, override_reason: str | None) -> str | None:
+    """Whether the manager (its locked row) may take one more measure: approved, not suspended, with
+    a place left or an override reason (returned, to record)."""
     if manager is None:
         raise invalid([field_error(["body", "manager_id"], "no such manager")])
     if manager.registry_status != RegistryStatus.APPROVED:
@@ -89,7 +88,13 @@ async def reservable_manager(session, manager_id: int, override_reason: str | No
     decision = reservation_decision(remaining, override_reason)
     if not decision.allowed:
         raise conflict(decision.refusal)
-    return manager, decision.override_reason
+    return decision.override_reason
+
+
+async def reservable_manager(session, manager_id: int, override_reason: str | None) -> tuple[Manager, str | None]:
+    """The manager, locked until commit, if it may take one more measure (see `reservation_allowed`)."""
+    manager = await repository.lock_manager(session, manager_id)
+    return manager, reservation_allowed(manager, override_reason)
 
 
 def court_of(caller: Caller, court_id: int | None) -> int:
@@ -115,15 +120,16 @@ async def reserve(body: Reservation, session: Session, caller: CourtWriter, requ
     except rules.InvalidRg as exc:
         raise invalid([field_error(["body", "rg"], str(exc), "rg_format")]) from None
     court_id = court_of(caller, body.court_id)
-    if body.antenna_id is not None and body.antenna_id not in (
-            await repository.antennas_by_manager(session, [body.manager_id])).get(body.manager_id, set()):
+    # One statement checks and locks (the manager's row, until commit: reservations of one manager
+    # queue there); the refusals come in the order: antenna, same RG, then the manager's standing.
+    check = await repository.reservation_check(session, rg=rg, court_id=court_id, manager_id=body.manager_id,
+                                               antenna_id=body.antenna_id, commune_code=body.commune_code)
+    if not check.antenna_ok:
         raise invalid([field_error(["body", "antenna_id"], "not an antenna of this manager")])
-    target = rules.reservation_target(await repository.same_key_measures(session, rg, court_id, body.manager_id))
+    target = rules.reservation_target(check.same_key)
     if isinstance(target, rules.Duplicate):
         raise conflict(f"measure {target.measure_id} with this RG, court and manager is already '{target.status}'")
-    departement = await repository.departement_of_person(session, body.commune_code, court_id)
-    # Locked as late as possible: reservations of one manager queue on its row until commit.
-    manager, override = await reservable_manager(session, body.manager_id, body.override_reason)
+    override = reservation_allowed(check.manager, body.override_reason)
     if isinstance(target, rules.Reopen):
         measure = await repository.measure_for(session, target.measure_id, caller.reach, lock=True)
         await repository.apply_transition(session, request, caller.principal, measure, MeasureAction.REOPEN,
@@ -132,13 +138,13 @@ async def reserve(body: Reservation, session: Session, caller: CourtWriter, requ
         response = measure_response(measure, 200, {"Location": f"/v1/measures/{measure.id}"})
         return await idem.remember(session, response)
     fields = body.model_dump(exclude={"rg", "court_id", "manager_id", "override_reason", "residence_country"})
-    measure = await repository.add_measure(
-        session, **fields, rg=rg, court_id=court_id, manager_id=manager.id,
-        status=rules.next_state(rules.NEW, MeasureAction.RESERVE), judge_sub=caller.sub,
-        judge_name=caller.principal.name, override_reason=override,
-        residence_country=(body.residence_country or "FR").upper(), departement=departement)
-    await repository.record_creation(session, request, caller.principal, measure, MeasureAction.RESERVE,
-                                     reason=override)
+    measure = await repository.create_measure(
+        session, request, caller.principal, MeasureAction.RESERVE,
+        {**fields, "rg": rg, "court_id": court_id, "manager_id": body.manager_id,
+         "status": rules.next_state(rules.NEW, MeasureAction.RESERVE), "judge_sub": caller.sub,
+         "judge_name": caller.principal.name, "override_reason": override,
+         "residence_country": (body.residence_country or "FR").upper(), "departement": check.departement},
+        reason=override)
     response = measure_response(measure, 201, {"Location": f"/v1/measures/{measure.id}"})
     return await idem.remember(session, response)
 
