@@ -242,14 +242,20 @@ def commune_name(u: str) -> str:
             f"THEN {col(u, 'libelleCommuneEtablissement')} END")
 
 
-def departement(code: str, commune: str = "co") -> str:
-    """From the commune referential, or by the code's rule for a commune it does not list (merged since)."""
-    return f"coalesce({commune}.departement, fce.departement_of_commune({code}))"
+def departement(by_rule: str, commune: str = "co") -> str:
+    """From the commune referential, or by the code's rule for a commune it does not list (merged
+    since): `by_rule` is fce.departement_of_commune of the code, computed in the parallel part."""
+    return f"coalesce({commune}.departement, {by_rule})"
 
 
-def region(code: str, commune: str = "co") -> str:
-    return (f"coalesce({commune}.region, (SELECT d.region FROM ref.departements d "
-            f"WHERE d.code = fce.departement_of_commune({code})))")
+def region(commune: str = "co", departement: str = "d") -> str:
+    """From the commune referential, else from the departement of the code's rule (joined as `d`)."""
+    return f"coalesce({commune}.region, {departement}.region)"
+
+
+def departement_join(by_rule: str, alias: str = "d") -> str:
+    """A join rather than a subquery per row: it keeps the statement parallel."""
+    return f"LEFT JOIN ref.departements {alias} ON {alias}.code = {by_rule} "
 
 
 def natural_person_name(u: str) -> str:
@@ -260,12 +266,12 @@ def natural_person_name(u: str) -> str:
             f"AND {surname} IS NOT NULL AND {usage} <> {surname} THEN ' (' || {surname} || ')' ELSE '' END")
 
 
-def _statement(target: str, outer: dict[str, str], inner: dict[str, str], source: str, joins: str,
-               where: str) -> str:
-    """INSERT INTO target: `inner` computed once per staging row (r), `outer` from r and the lookups."""
+def _statement(outer: dict[str, str], inner: dict[str, str], source: str, joins: str, where: str) -> str:
+    """The rows of a table, columns named as its: `inner` computed once per staging row (r), `outer`
+    from r and the lookups. A SELECT (not an INSERT ... SELECT) so that the import can run it as
+    CREATE TABLE ... AS, which PostgreSQL runs with parallel workers (an INSERT runs serially)."""
     return f"""
-        INSERT INTO {SCHEMA}.{target} ({', '.join(outer)})
-        SELECT {', '.join(outer.values())}
+        SELECT {', '.join(f'{expression} AS {name}' for name, expression in outer.items())}
         FROM (
             SELECT {', '.join(f'{expression} AS {name}' for name, expression in inner.items())}
             FROM {source}
@@ -276,8 +282,8 @@ def _statement(target: str, outer: dict[str, str], inner: dict[str, str], source
     """
 
 
-def companies_insert(target: str, careful: bool) -> str:
-    """The valid companies of the staging table, with their head office's place, into `target`."""
+def companies_select(careful: bool) -> str:
+    """The valid companies of the staging table, with their head office's place."""
     u, cast = "u", Casts(careful)
     category, surname = col(u, "categorieJuridiqueUniteLegale"), col(u, "nomUniteLegale")
     natural = f"({category} = '1000' OR ({category} IS NULL AND {surname} IS NOT NULL))"
@@ -319,17 +325,19 @@ def companies_insert(target: str, careful: bool) -> str:
         "head_code": f"CASE WHEN {foreign} IS NULL THEN {head['codeCommuneEtablissement']} END",
         "head_commune_name": f"CASE WHEN {foreign} IS NULL THEN {head['libelleCommuneEtablissement']} END",
         "head_postcode": head["codePostalEtablissement"],
+        "head_departement": f"fce.departement_of_commune(CASE WHEN {foreign} IS NULL "
+                            f"THEN {head['codeCommuneEtablissement']} END)",
     }
     outer = {
         **{name: f"r.{name}" for name in inner if name not in (
-            "valid", "words", "other_words", "head_code", "head_commune_name", "head_postcode")},
+            "valid", "words", "other_words", "head_code", "head_commune_name", "head_postcode", "head_departement")},
         "naf_is_current": "coalesce(r.naf IS NOT NULL AND r.naf_nomenclature = 'NAFRev2', false)",
         "naf_section": "n.section",
         "postcode": "r.head_postcode",
         "commune_code": "r.head_code",
         "commune_name": "r.head_commune_name",
-        "departement": departement("r.head_code"),
-        "region": region("r.head_code"),
+        "departement": departement("r.head_departement"),
+        "region": region(),
         "epci": "co.epci",
         "latitude": "co.latitude",
         "longitude": "co.longitude",
@@ -345,12 +353,13 @@ def companies_insert(target: str, careful: bool) -> str:
               f"AND {h}.siren = {col(u, 'siren')} AND {h}.nic = {col(u, 'nicSiegeUniteLegale')} "
               f"AND {h}.{ident('etablissementSiege')} = 'true'")
     joins = (f"LEFT JOIN {SCHEMA}._stage_communes co ON co.code = r.head_code "
+             f"{departement_join('r.head_departement')}"
              "LEFT JOIN ref.naf n ON n.code = r.naf AND r.naf_nomenclature = 'NAFRev2'")
-    return _statement(target, outer, inner, source, joins, "r.valid")
+    return _statement(outer, inner, source, joins, "r.valid")
 
 
-def establishments_insert(target: str, companies: str, careful: bool) -> str:
-    """The valid establishments, with their company's names from `companies`, into `target`."""
+def establishments_select(companies: str, careful: bool) -> str:
+    """The valid establishments, with their company's names from `companies`."""
     u, cast = "u", Casts(careful)
     state, head = col(u, "etatAdministratifEtablissement"), col(u, "etablissementSiege")
     enseigne = (f"coalesce({col(u, 'enseigne1Etablissement')}, {col(u, 'enseigne2Etablissement')}, "
@@ -379,6 +388,7 @@ def establishments_insert(target: str, companies: str, careful: bool) -> str:
         "postcode": col(u, "codePostalEtablissement"),
         "commune_code": commune_code(u),
         "commune_name": commune_name(u),
+        "departement_by_rule": f"fce.departement_of_commune({commune_code(u)})",
         "cedex_code": col(u, "codeCedexEtablissement"),
         "cedex_name": col(u, "libelleCedexEtablissement"),
         "foreign_city": col(u, "libelleCommuneEtrangerEtablissement"),
@@ -399,9 +409,9 @@ def establishments_insert(target: str, companies: str, careful: bool) -> str:
                      f"THEN fce.name_words(concat_ws(' ', {enseigne}, {usual})) END",
     }
     outer = {
-        **{name: f"r.{name}" for name in inner if name not in ("valid", "own_words")},
-        "departement": departement("r.commune_code"),
-        "region": region("r.commune_code"),
+        **{name: f"r.{name}" for name in inner if name not in ("valid", "own_words", "departement_by_rule")},
+        "departement": departement("r.departement_by_rule"),
+        "region": region(),
         "epci": "co.epci",
         "latitude": "co.latitude",
         "longitude": "co.longitude",
@@ -419,12 +429,13 @@ def establishments_insert(target: str, companies: str, careful: bool) -> str:
     }
     joins = (f"LEFT JOIN {SCHEMA}.{companies} c ON c.siren = r.siren "
              f"LEFT JOIN {SCHEMA}._stage_communes co ON co.code = r.commune_code "
+             f"{departement_join('r.departement_by_rule')}"
              "LEFT JOIN ref.naf n ON n.code = r.naf AND r.naf_nomenclature = 'NAFRev2'")
     where = "r.valid" if careful else "r.valid AND (c.siren IS NOT NULL OR fce.siren_is_valid(left(r.siret, 9)))"
-    return _statement(target, outer, inner, f"{values_of(ESTABLISHMENTS)} u", joins, where)
+    return _statement(outer, inner, f"{values_of(ESTABLISHMENTS)} u", joins, where)
 
 
-def successions_insert(target: str, careful: bool) -> str:
+def successions_select(careful: bool) -> str:
     u, cast = "u", Casts(careful)
     inner = {
         "valid": f"{succession_problem(u)} IS NULL",
@@ -437,16 +448,16 @@ def successions_insert(target: str, careful: bool) -> str:
         "last_processed_at": cast.processed_at(col(u, SUCCESSIONS.processed_column)),
     }
     outer = {name: f"r.{name}" for name in inner if name != "valid"}
-    return _statement(target, outer, inner, f"{values_of(SUCCESSIONS)} u", "", "r.valid")
+    return _statement(outer, inner, f"{values_of(SUCCESSIONS)} u", "", "r.valid")
 
 
-def inserts(dataset: Dataset, careful: bool) -> str:
-    target = f"_next_{dataset.table}"
+def selects(dataset: Dataset, careful: bool) -> str:
+    """The rows of fce._next_<table>, columns named as the table's."""
     if dataset is COMPANIES:
-        return companies_insert(target, careful)
+        return companies_select(careful)
     if dataset is ESTABLISHMENTS:
-        return establishments_insert(target, f"_next_{COMPANIES.table}", careful)
-    return successions_insert(target, careful)
+        return establishments_select(f"_next_{COMPANIES.table}", careful)
+    return successions_select(careful)
 
 
 def rejections_insert(dataset: Dataset) -> str:
@@ -492,9 +503,8 @@ COMMUNES_LOOKUP = f"""
     LEFT JOIN ref.communes city ON c.kind = 'arrondissement' AND city.code = {city_of_arrondissement("c")}
 """
 
-VOCABULARY_INSERT = f"""
-    INSERT INTO {SCHEMA}._next_name_words (word, frequency)
-    SELECT word, count(*)
+VOCABULARY_SELECT = f"""
+    SELECT word, count(*) AS frequency
     FROM (
         SELECT unnest(tsvector_to_array(search_vector)) AS word FROM {SCHEMA}._next_companies
         UNION ALL
