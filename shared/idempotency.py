@@ -94,6 +94,8 @@ async def idempotency(
     principal: CurrentPrincipal,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> Idempotency:
+    if idempotency_key is None:  # nothing to replay: skip reading and hashing the body
+        return Idempotency(None, principal, "")
     body = await request.body()
     try:  # the same JSON with other spacing or key order is the same request
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
