@@ -304,7 +304,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--concurrency", type=int, default=32, help="connections at saturation")
-    parser.add_argument("--clients", default="aiohttp,httpx", help="the gateway's upstream clients to compare")
+    parser.add_argument("--clients", default="http1,aiohttp,httpx", help="the gateway's upstream clients to compare")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; every process (load, gateway, service, PostgreSQL) shares them; "
           f"load average before: {os.getloadavg()[0]:.2f}")

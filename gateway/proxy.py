@@ -24,8 +24,9 @@ log = structlog.get_logger("fabrique.gateway")
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
                         b"trailer", b"trailers", b"transfer-encoding", b"upgrade", b"proxy-connection"})
 # Re-set by the gateway itself, or never forwarded: credentials are replaced by what was verified.
+# `expect: 100-continue` is answered by the gateway's own server: the service gets the body at once.
 REQUEST_DROPPED = HOP_BY_HOP | {b"host", b"authorization", b"x-api-key", b"x-request-id", b"forwarded",
-                                b"x-real-ip", b"content-length", b"cookie", b"remote-user"}
+                                b"x-real-ip", b"content-length", b"cookie", b"remote-user", b"expect"}
 # Client-supplied identity headers: an upstream must never believe them (it verifies the token).
 IDENTITY_PREFIXES = (b"x-user", b"x-forwarded-", b"x-remote-", b"x-auth", b"x-consumer-", b"x-principal",
                      b"x-client-", b"x-jwt", b"x-scope", b"x-role", b"x-subject", b"x-email", b"x-api-",

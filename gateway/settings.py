@@ -15,8 +15,8 @@ class GatewaySettings(BaseSettings):
     connect_timeout_s: float = 2.0
     read_timeout_s: float = 30.0
     upstream_connections: int = 200
-    # "aiohttp" (faster under concurrency, see bench/gateway.py) or "httpx".
-    upstream_client: str = "aiohttp"
+    # "http1" (the gateway's own, gateway/http1.py), "aiohttp" or "httpx": bench/gateway.py compares them.
+    upstream_client: str = "http1"
     body_limit_bytes: int = 10 * 1024 * 1024
 
     cors_origins: list[str] = ["http://localhost:3000", "http://localhost:5173"]

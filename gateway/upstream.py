@@ -191,6 +191,10 @@ class HttpxResponse:
 
 
 def upstream_client(settings: GatewaySettings) -> Upstream:
+    if settings.upstream_client == "http1":
+        from gateway.http1 import Http1Upstream
+
+        return Http1Upstream(settings)
     if settings.upstream_client == "httpx":
         return HttpxUpstream(settings)
     try:

@@ -46,7 +46,7 @@ class CompanyRef(BaseModel):
     siret: str | None = None
 
 
-def company_ref(
+async def company_ref(
     siren: Annotated[str | None, Query(description="9 digits")] = None,
     siret: Annotated[str | None, Query(description="14 digits")] = None,
 ) -> CompanyRef:

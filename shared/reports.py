@@ -30,7 +30,7 @@ class OutputParams(BaseModel):
     excel: bool  # CSV for French Excel: ';' separator and a UTF-8 BOM
 
 
-def output_params(
+async def output_params(
     format: Annotated[ReportFormat, Query(description="json, csv or xlsx")] = ReportFormat.json,
     excel: Annotated[bool, Query(description="CSV that opens right in French Excel (';' and BOM)")] = False,
 ) -> OutputParams:
@@ -45,7 +45,7 @@ class Period(BaseModel):
     end: dt.date | None  # inclusive
 
 
-def period_params(
+async def period_params(
     from_: Annotated[dt.date | None, Query(alias="from", description="first day, inclusive")] = None,
     to: Annotated[dt.date | None, Query(description="last day, inclusive")] = None,
 ) -> Period:
@@ -62,7 +62,7 @@ class Territory(BaseModel):
     regions: list[str]
 
 
-def territory_params(
+async def territory_params(
     departement: Annotated[list[str] | None, Query(description="département code(s)")] = None,
     region: Annotated[list[str] | None, Query(description="région code(s)")] = None,
 ) -> Territory:

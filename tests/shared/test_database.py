@@ -1,5 +1,7 @@
 """Referentials in `ref`, and one role per service that cannot read another service's schema."""
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -62,3 +64,29 @@ async def test_a_service_role_cannot_write_referentials(connection_for, notes_sc
     conn = await connection_for("kit_test")
     with pytest.raises(DBAPIError, match="permission denied"):
         await conn.execute(text("DELETE FROM ref.communes"))
+
+
+async def test_a_service_survives_the_database_killing_its_pooled_connections(prepared_database, monkeypatch):
+    from shared import db
+    from shared.database import admin_url, service_url
+
+    engine = db.create_engine(service_url("kit_test"), pool_size=2)
+    admin = db.create_engine(admin_url().set(drivername="postgresql+asyncpg"), pool_size=1)
+    try:
+        async with AsyncSession(engine) as session:
+            first = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with AsyncSession(admin) as session:  # what a server restart or an idle timeout does
+            assert (await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})).scalar_one()
+        await asyncio.sleep(0.1)
+        for trusted_idle_s in (db.TRUSTED_IDLE_S, 0.0):  # noticed closed at once; or idle, so pinged
+            monkeypatch.setattr(db, "TRUSTED_IDLE_S", trusted_idle_s)
+            async with AsyncSession(engine) as session:
+                again = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            assert again != first
+            async with AsyncSession(admin) as session:
+                await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": again})
+            await asyncio.sleep(0.1)
+            first = again
+    finally:
+        await engine.dispose()
+        await admin.dispose()

@@ -39,3 +39,31 @@ def test_readme_shows_the_two_commands_and_every_service():
     assert "make run" in readme and "make test" in readme
     for service in services():
         assert f"`{service.name}`" in readme
+
+
+def test_no_endpoint_dependency_waits_for_a_thread():
+    """FastAPI runs a plain `def` dependency in its thread pool: a thread hop per request for code
+    that never blocks. Every dependency of every component is `async def`."""
+    import importlib
+    import inspect
+
+    def sync_dependencies(dependant):
+        for sub in dependant.dependencies:
+            call = sub.call
+            if call is not None and not (inspect.iscoroutinefunction(call) or inspect.isasyncgenfunction(call)):
+                yield f"{call.__module__}.{call.__qualname__}"
+            yield from sync_dependencies(sub)
+
+    def endpoints(routes):
+        for route in routes:
+            if hasattr(route, "dependant"):
+                yield route
+            yield from endpoints(getattr(getattr(route, "original_router", None), "routes", []))
+
+    found = set()
+    for component in components():
+        module_name, _, factory = component.app_factory.partition(":")
+        app = getattr(importlib.import_module(module_name), factory)()
+        for route in endpoints(app.router.routes):
+            found.update(sync_dependencies(route.dependant))
+    assert not found, f"plain def dependencies (make them async def): {sorted(found)}"

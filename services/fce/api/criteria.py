@@ -92,7 +92,7 @@ def _filters(errors: list, *, state, naf, naf_section, commune, postcode, depart
 Codes = Annotated[list[str] | None, Query()]
 
 
-def establishment_criteria(
+async def establishment_criteria(
     q: Annotated[str | None, Query(description="a SIRET or SIREN (spaces allowed), or a name, even mistyped")] = None,
     state: Annotated[str | None, Query(pattern="^[AF]$", description="A active, F closed")] = None,
     head_office: Annotated[bool | None, Query(description="head offices only (true) or none (false)")] = None,
@@ -119,7 +119,7 @@ def establishment_criteria(
     return _criteria(query, filters, sort.value, _facets(facets, ESTABLISHMENT_FACETS, errors), errors)
 
 
-def company_criteria(
+async def company_criteria(
     q: Annotated[str | None, Query(description="a SIREN or SIRET (spaces allowed), or a name, even mistyped")] = None,
     state: Annotated[str | None, Query(pattern="^[AC]$", description="A active, C ceased")] = None,
     naf: Codes = None,
@@ -149,14 +149,14 @@ EstablishmentCriteria = Annotated[Criteria, Depends(establishment_criteria)]
 CompanyCriteria = Annotated[Criteria, Depends(company_criteria)]
 
 
-def path_siren(siren: Annotated[str, Path(description="9 digits")]) -> str:
+async def path_siren(siren: Annotated[str, Path(description="9 digits")]) -> str:
     siren = compact(siren)
     if reason := siren_problem(siren):
         raise invalid([field_error(["path", "siren"], f"{siren}: {reason}")])
     return siren
 
 
-def path_siret(siret: Annotated[str, Path(description="14 digits")]) -> str:
+async def path_siret(siret: Annotated[str, Path(description="14 digits")]) -> str:
     siret = compact(siret)
     if reason := siret_problem(siret):
         raise invalid([field_error(["path", "siret"], f"{siret}: {reason}")])

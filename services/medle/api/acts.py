@@ -251,7 +251,7 @@ async def delete_act(act_id: int, caller: Writer, session: Session, request: Req
     return Response(status_code=204)
 
 
-def act_filters(
+async def act_filters(
     period: PeriodFilter,
     hospital_id: Annotated[list[int] | None, Query()] = None,
     internal_number: Annotated[str | None, Query(max_length=64)] = None,
