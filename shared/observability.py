@@ -19,6 +19,7 @@ LATENCY = Histogram(
     ["service", "route", "method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # A client-chosen id is kept only if it cannot smuggle anything into logs or headers.
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -61,6 +62,21 @@ class RequestContext:
         self.app = app
         self.service = service
         self.log = structlog.get_logger("fabrique.access")
+        # The labelled series, found once each: `labels()` takes a lock and builds its key every call.
+        self._counters: dict[tuple[str, str, int], object] = {}
+        self._histograms: dict[tuple[str, str], object] = {}
+
+    def _counter(self, route: str, method: str, status: int):
+        key = (route, method, status)
+        if (series := self._counters.get(key)) is None:
+            series = self._counters[key] = REQUESTS.labels(self.service, route, method, str(status))
+        return series
+
+    def _histogram(self, route: str, method: str):
+        key = (route, method)
+        if (series := self._histograms.get(key)) is None:
+            series = self._histograms[key] = LATENCY.labels(self.service, route, method)
+        return series
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -83,15 +99,15 @@ class RequestContext:
         finally:
             duration = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            method = scope["method"]
-            REQUESTS.labels(self.service, route, method, str(status)).inc()
-            LATENCY.labels(self.service, route, method).observe(duration)
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"  # bounded label values
+            self._counter(route, method, status).inc()
+            self._histogram(route, method).observe(duration)
             if route not in ("/healthz", "/readyz", "/metrics"):
                 self.log.info(
                     "request",
                     service=self.service,
                     request_id=request_id,
-                    method=method,
+                    method=scope["method"],
                     route=route,
                     status=status,
                     duration_ms=round(duration * 1000, 2),

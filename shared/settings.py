@@ -50,6 +50,10 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
     log_level: str = "INFO"
+    # FastAPI's native OpenTelemetry (traces, metrics, logs to the configured providers). Off: the
+    # kit's Prometheus metrics and JSON logs are what we run on, and merely checking for providers
+    # costs every request.
+    opentelemetry: bool = False
     log_json: bool = True
     small_cell_threshold: int = 5
 
