@@ -187,6 +187,23 @@ async def test_a_new_file_replaces_the_registry_counting_inserted_updated_and_re
         "CHANGEE ET RENOMMEE"
 
 
+async def test_a_commune_the_referential_does_not_list_gets_its_departement_and_region_by_the_codes_rule(
+        raw, tmp_path):
+    siren = new_siren()
+    merged = "01999"  # shaped like an Ain commune, absent from the referential (merged since, say)
+    assert not await raw.fetchval("SELECT count(*) FROM ref.communes WHERE code = $1", merged)
+    head = establishment(siren, commune=merged, postcode="01000", commune_name="ANCIENNE COMMUNE")
+    write_stock(tmp_path, [company(siren, "FUSIONNEE", nicSiegeUniteLegale=head["nic"])],
+                [head, establishment(siren, "0002", head_office=False)])
+    await run(raw, tmp_path)
+    assert [tuple(r) for r in await raw.fetch(
+        "SELECT commune_code, departement, region, latitude IS NULL FROM fce.establishments WHERE siren = $1 "
+        "ORDER BY siret", siren)] == [(merged, "01", "84", True), ("75102", "75", "11", False)]
+    company_row = await raw.fetchrow("SELECT commune_code, departement, region FROM fce.companies WHERE siren = $1",
+                                     siren)
+    assert tuple(company_row) == (merged, "01", "84")
+
+
 async def test_a_key_twice_in_a_file_keeps_the_first_row_and_rejects_the_other(raw, tmp_path):
     siren = new_siren()
     first = establishment(siren, enseigne1Etablissement="PREMIERE")

@@ -33,7 +33,9 @@ async def rejected_source(raw, tmp_path):
     from services.fce.repository.imports import import_stock
 
     siren = new_siren()
-    broken = {**establishment(siren, "0002", head_office=False), "siret": siren + "00000"}
+    good = establishment(siren, "0002", head_office=False)
+    # The last digit moved by one: a wrong Luhn key whatever the SIREN (siren + "00000" is right one time in ten).
+    broken = {**good, "siret": good["siret"][:-1] + str((int(good["siret"][-1]) + 1) % 10)}
     paths = write_stock(tmp_path, [company(siren, "REJETS")], [establishment(siren), broken])
     summary = await import_stock(raw, companies=paths[0], establishments=paths[1])
     return summary.datasets[1].source_id, broken["siret"]

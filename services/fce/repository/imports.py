@@ -38,14 +38,15 @@ from services.fce.repository.sirene_sql import (
 
 IMPORT_LOCK = 7_270_101  # pg advisory lock: one import at a time
 CHUNK_BYTES = 1 << 20
-# Per-transaction settings of a bulk load: big sorts in memory, both cores on index builds,
+# Per-transaction settings of a bulk load: big sorts in memory (at 11 million rows an index's keys
+# take about 1 GB to sort), both cores on index builds,
 # hash joins (the planner would otherwise probe the communes' index 11 million times, or sort
 # 11 million establishments to merge them with their companies), parallel workers for the
 # checks (a CREATE TABLE ... AS runs its SELECT in parallel: the rows are worth shipping).
 LOAD_SETTINGS = {
     "statement_timeout": "0",
     "work_mem": "256MB",
-    "maintenance_work_mem": "512MB",
+    "maintenance_work_mem": "1GB",
     "max_parallel_maintenance_workers": "2",
     "enable_nestloop": "off",
     "enable_mergejoin": "off",

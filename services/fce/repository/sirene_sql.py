@@ -242,10 +242,10 @@ def commune_name(u: str) -> str:
             f"THEN {col(u, 'libelleCommuneEtablissement')} END")
 
 
-def departement(by_rule: str, commune: str = "co") -> str:
+def departement(code: str, commune: str = "co") -> str:
     """From the commune referential, or by the code's rule for a commune it does not list (merged
-    since): `by_rule` is fce.departement_of_commune of the code, computed in the parallel part."""
-    return f"coalesce({commune}.departement, {by_rule})"
+    since): the rule (a regular expression) only runs for those."""
+    return f"coalesce({commune}.departement, fce.departement_of_commune({code}))"
 
 
 def region(commune: str = "co", departement: str = "d") -> str:
@@ -253,9 +253,11 @@ def region(commune: str = "co", departement: str = "d") -> str:
     return f"coalesce({commune}.region, {departement}.region)"
 
 
-def departement_join(by_rule: str, alias: str = "d") -> str:
-    """A join rather than a subquery per row: it keeps the statement parallel."""
-    return f"LEFT JOIN ref.departements {alias} ON {alias}.code = {by_rule} "
+def departement_join(code: str, alias: str = "d", commune: str = "co") -> str:
+    """A join rather than a subquery per row: it keeps the statement parallel. Its key is only
+    computed (by the rule) for the rows whose region the commune referential does not give."""
+    return (f"LEFT JOIN ref.departements {alias} ON {alias}.code = "
+            f"CASE WHEN {commune}.region IS NULL THEN fce.departement_of_commune({code}) END ")
 
 
 def natural_person_name(u: str) -> str:
@@ -325,18 +327,16 @@ def companies_select(careful: bool) -> str:
         "head_code": f"CASE WHEN {foreign} IS NULL THEN {head['codeCommuneEtablissement']} END",
         "head_commune_name": f"CASE WHEN {foreign} IS NULL THEN {head['libelleCommuneEtablissement']} END",
         "head_postcode": head["codePostalEtablissement"],
-        "head_departement": f"fce.departement_of_commune(CASE WHEN {foreign} IS NULL "
-                            f"THEN {head['codeCommuneEtablissement']} END)",
     }
     outer = {
         **{name: f"r.{name}" for name in inner if name not in (
-            "valid", "words", "other_words", "head_code", "head_commune_name", "head_postcode", "head_departement")},
+            "valid", "words", "other_words", "head_code", "head_commune_name", "head_postcode")},
         "naf_is_current": "coalesce(r.naf IS NOT NULL AND r.naf_nomenclature = 'NAFRev2', false)",
         "naf_section": "n.section",
         "postcode": "r.head_postcode",
         "commune_code": "r.head_code",
         "commune_name": "r.head_commune_name",
-        "departement": departement("r.head_departement"),
+        "departement": departement("r.head_code"),
         "region": region(),
         "epci": "co.epci",
         "latitude": "co.latitude",
@@ -353,7 +353,7 @@ def companies_select(careful: bool) -> str:
               f"AND {h}.siren = {col(u, 'siren')} AND {h}.nic = {col(u, 'nicSiegeUniteLegale')} "
               f"AND {h}.{ident('etablissementSiege')} = 'true'")
     joins = (f"LEFT JOIN {SCHEMA}._stage_communes co ON co.code = r.head_code "
-             f"{departement_join('r.head_departement')}"
+             f"{departement_join('r.head_code')}"
              "LEFT JOIN ref.naf n ON n.code = r.naf AND r.naf_nomenclature = 'NAFRev2'")
     return _statement(outer, inner, source, joins, "r.valid")
 
@@ -388,7 +388,6 @@ def establishments_select(companies: str, careful: bool) -> str:
         "postcode": col(u, "codePostalEtablissement"),
         "commune_code": commune_code(u),
         "commune_name": commune_name(u),
-        "departement_by_rule": f"fce.departement_of_commune({commune_code(u)})",
         "cedex_code": col(u, "codeCedexEtablissement"),
         "cedex_name": col(u, "libelleCedexEtablissement"),
         "foreign_city": col(u, "libelleCommuneEtrangerEtablissement"),
@@ -409,8 +408,8 @@ def establishments_select(companies: str, careful: bool) -> str:
                      f"THEN fce.name_words(concat_ws(' ', {enseigne}, {usual})) END",
     }
     outer = {
-        **{name: f"r.{name}" for name in inner if name not in ("valid", "own_words", "departement_by_rule")},
-        "departement": departement("r.departement_by_rule"),
+        **{name: f"r.{name}" for name in inner if name not in ("valid", "own_words")},
+        "departement": departement("r.commune_code"),
         "region": region(),
         "epci": "co.epci",
         "latitude": "co.latitude",
@@ -429,7 +428,7 @@ def establishments_select(companies: str, careful: bool) -> str:
     }
     joins = (f"LEFT JOIN {SCHEMA}.{companies} c ON c.siren = r.siren "
              f"LEFT JOIN {SCHEMA}._stage_communes co ON co.code = r.commune_code "
-             f"{departement_join('r.departement_by_rule')}"
+             f"{departement_join('r.commune_code')}"
              "LEFT JOIN ref.naf n ON n.code = r.naf AND r.naf_nomenclature = 'NAFRev2'")
     where = "r.valid" if careful else "r.valid AND (c.siren IS NOT NULL OR fce.siren_is_valid(left(r.siret, 9)))"
     return _statement(outer, inner, f"{values_of(ESTABLISHMENTS)} u", joins, where)
