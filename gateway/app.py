@@ -2,6 +2,7 @@
 
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.routing import Route as StarletteRoute
@@ -13,6 +14,8 @@ from gateway.proxy import RouteLabel
 from gateway.runtime import Gateway
 from gateway.settings import get_gateway_settings
 from shared.service import create_service_app
+
+log = structlog.get_logger("fabrique.gateway")
 
 
 def _endpoint_of(routes, path: str):
@@ -56,6 +59,8 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         async with kit_lifespan(app):
+            if not settings.key_encryption_key:
+                log.warning("signing keys are stored unencrypted: set FABRIQUE_GATEWAY_KEY_ENCRYPTION_KEY")
             await gateway.ring.load()  # creates the first signing key of a new database
             yield
             await gateway.close()

@@ -182,6 +182,15 @@ def rotate_signing(publish_s: int | None = typer.Option(
     console.print(f"signing key [bold]{kid}[/] published, signs from {active_from:%Y-%m-%d %H:%M:%S %Z}")
 
 
+@keys_app.command("encryption-key")
+def encryption_key() -> None:
+    """Print a new key encryption key for FABRIQUE_GATEWAY_KEY_ENCRYPTION_KEY (keep it in a secret
+    store, not beside the database); rotate the signing key afterwards so the new one is stored encrypted."""
+    from cryptography.fernet import Fernet
+
+    typer.echo(Fernet.generate_key().decode())
+
+
 @app.command("token")
 def token(username: str, scope: str | None = typer.Option(None, help="space-separated subset of scopes")) -> None:
     """Print an access token of that account, for local use (curl -H "Authorization: Bearer ...")."""

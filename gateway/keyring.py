@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
 from jose import jwk, jwt
 from jose.backends.base import Key
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,13 +20,39 @@ from shared.auth import KeySet, SigningKey
 from shared.settings import get_settings
 
 SessionmakerSource = Callable[[], async_sessionmaker[AsyncSession]]
+SEALED = "fernet:"  # the prefix of a private key stored encrypted
+
+
+class KeyEncryptionError(RuntimeError):
+    """A stored private key that the configured key encryption key cannot open."""
+
+
+def sealed(private_pem: str) -> str:
+    """What is stored of a private key: encrypted when a key encryption key is configured."""
+    secret = get_gateway_settings().key_encryption_key or None  # empty: unset
+    if secret is None:
+        return private_pem
+    return SEALED + Fernet(secret.encode()).encrypt(private_pem.encode()).decode()
+
+
+def unsealed(stored: str) -> str:
+    """The PEM of a stored private key (keys stored before encryption was configured still load)."""
+    if not stored.startswith(SEALED):
+        return stored
+    secret = get_gateway_settings().key_encryption_key or None  # empty: unset
+    if secret is None:
+        raise KeyEncryptionError("signing keys are encrypted: set FABRIQUE_GATEWAY_KEY_ENCRYPTION_KEY")
+    try:
+        return Fernet(secret.encode()).decrypt(stored[len(SEALED):].encode()).decode()
+    except InvalidToken:
+        raise KeyEncryptionError("FABRIQUE_GATEWAY_KEY_ENCRYPTION_KEY does not open the stored signing keys") from None
 
 
 async def create_first_key_if_none(session: AsyncSession) -> None:
     await repository.lock_signing_keys(session)
     if not await repository.signing_keys(session):
         key = SigningKey.generate()
-        await repository.add_signing_key(session, key.kid, key.private_pem, await repository.now(session))
+        await repository.add_signing_key(session, key.kid, sealed(key.private_pem), await repository.now(session))
 
 
 async def rotate_signing_key(session: AsyncSession, *, publish_s: int | None = None) -> tuple[str, dt.datetime]:
@@ -35,7 +62,7 @@ async def rotate_signing_key(session: AsyncSession, *, publish_s: int | None = N
     key = SigningKey.generate()
     active_from = await repository.now(session) + dt.timedelta(seconds=publish_s)
     await repository.retire_signing_keys(session, active_from)
-    await repository.add_signing_key(session, key.kid, key.private_pem, active_from)
+    await repository.add_signing_key(session, key.kid, sealed(key.private_pem), active_from)
     return key.kid, active_from
 
 
@@ -78,7 +105,7 @@ class KeyRing(KeySet):
         self._periods = [KeyPeriod(r.kid, r.active_from, r.retired_at) for r in rows]
         for row in rows:
             if row.kid not in self._keys:
-                self._keys[row.kid] = loaded_key(row.kid, row.private_pem)
+                self._keys[row.kid] = loaded_key(row.kid, unsealed(row.private_pem))
         self._loaded_at = time.monotonic()
 
     async def _fresh(self, *, force: bool = False) -> None:

@@ -41,6 +41,9 @@ class GatewaySettings(BaseSettings):
     # A new signing key is published this long before it signs, so every service's cached JWKS
     # (refreshed at most every 30 s on an unknown kid) already knows it.
     signing_key_publish_s: int = 60
+    # A Fernet key (`fabrique keys encryption-key` prints a new one): private signing keys are then
+    # stored encrypted with it. Unset (development), they are stored as PEM and a warning says so.
+    key_encryption_key: str | None = None
     key_ring_refresh_s: float = 30.0
     denylist_refresh_s: float = 5.0
     openapi_cache_s: float = 30.0

@@ -218,3 +218,31 @@ async def test_a_key_published_ahead_does_not_sign_yet(gateway, auth):
     from jose import jwt
 
     assert jwt.get_unverified_header(token)["kid"] == "test-key"
+
+
+async def test_signing_keys_are_stored_encrypted_when_a_key_encryption_key_is_set(gateway, auth, identity_conn,
+                                                                                  monkeypatch):
+    from cryptography.fernet import Fernet
+    from jose import jwt
+    from sqlalchemy import text
+
+    from gateway.keyring import KeyEncryptionError, unsealed
+
+    monkeypatch.setattr(get_gateway_settings(), "key_encryption_key", Fernet.generate_key().decode())
+    r = await gateway.post("/admin/signing-keys/rotate?publish_s=0", headers=auth(**ADMIN))
+    new_kid = r.json()["kid"]
+    stored = (await identity_conn.execute(text("SELECT private_pem FROM signing_keys WHERE kid = :k"),
+                                          {"k": new_kid})).scalar_one()
+    assert stored.startswith("fernet:") and "PRIVATE KEY" not in stored
+    client = await create_client(gateway, auth)
+    token = (await gateway.post("/auth/token", data={"grant_type": "client_credentials", "client_id": client["id"],
+                                                     "client_secret": client["client_secret"]})).json()["access_token"]
+    assert jwt.get_unverified_header(token)["kid"] == new_kid
+    assert (await gateway.get("/auth/me", headers=bearer(token))).status_code == 200
+
+    monkeypatch.setattr(get_gateway_settings(), "key_encryption_key", Fernet.generate_key().decode())
+    with pytest.raises(KeyEncryptionError, match="does not open"):
+        unsealed(stored)
+    monkeypatch.setattr(get_gateway_settings(), "key_encryption_key", None)
+    with pytest.raises(KeyEncryptionError, match="set FABRIQUE_GATEWAY_KEY_ENCRYPTION_KEY"):
+        unsealed(stored)
