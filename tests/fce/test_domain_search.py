@@ -3,14 +3,21 @@
 import pytest
 
 from services.fce.domain.search import (
+    HEADCOUNT_BANDS,
+    ColumnStatistics,
+    ListFilter,
     QueryKind,
     WordFacts,
     code_problem,
     company_rank,
     establishment_rank,
     interpret,
+    no_statistics,
     parse_near,
+    possible_ranks,
+    ranks_decide_bands,
     tsquery_text,
+    walk_to_drive,
     word_matches,
 )
 
@@ -94,3 +101,70 @@ def test_near_takes_a_point_and_a_bounded_radius():
     for bad, radius in (("48.8566", None), ("95,2", None), ("48,2", 0), ("48,2", 500)):
         with pytest.raises(ValueError):
             parse_near(bad, radius)
+
+
+BANDS = [None, *HEADCOUNT_BANDS]
+
+
+@pytest.mark.parametrize(("state", "head_office", "bands"), [
+    ("A", None, []), ("F", None, []), (None, True, []), ("A", False, ["11", "12", "21"]), (None, None, ["NN"]),
+    (None, None, ["53", "00"]),
+])
+def test_the_possible_ranks_are_exactly_those_of_the_establishments_the_filters_keep(state, head_office, bands):
+    ranks = possible_ranks(closed=None if state is None else state == "F", head_office=head_office, bands=bands)
+    for s in ("A", "F"):
+        for h in (True, False):
+            for band in BANDS:
+                kept = (state in (None, s) and head_office in (None, h) and (not bands or band in bands))
+                rank = establishment_rank(s, h, band)
+                if kept:
+                    assert rank in ranks
+                elif ranks_decide_bands(bands) or band in bands or not bands:
+                    # a band of the same size as a kept one ("NN" and none) needs the band condition too
+                    assert rank not in ranks or (band is None and "NN" in bands)
+
+
+def test_companies_ranks_have_no_head_office_part_and_no_filter_means_any_rank():
+    assert possible_ranks(closed=False, head_office=None, bands=["53"], companies=True) == [company_rank("A", "53")]
+    assert possible_ranks(closed=True, head_office=None, bands=[], companies=True) == [
+        company_rank("C", band) for band in reversed(HEADCOUNT_BANDS)]
+    assert possible_ranks(closed=None, head_office=None, bands=[]) is None
+    assert not ranks_decide_bands(["11", "NN"]) and ranks_decide_bands(["11", "12"])
+
+
+def test_statistics_give_the_share_of_common_values_and_a_guess_for_the_others():
+    stats = ColumnStatistics({"75": 0.05, "13": 0.03}, other=0.001)
+    assert stats.share(["75", "13"]) == pytest.approx(0.08)
+    assert stats.share(["2A", "2B"]) == pytest.approx(0.002)
+    assert no_statistics("departement").share(["2A", "2B"]) == pytest.approx(2 / 101)
+
+
+def test_a_large_area_with_a_rare_sector_is_walked_by_the_sectors_codes():
+    région = ListFilter("departement", values=8, share=0.18)
+    rare_section = ListFilter("naf", values=4, share=0.00025)
+    assert walk_to_drive([région, rare_section], rows=11_000_000, limit=21, checks_rows=True) == "naf"
+
+
+def test_a_small_area_with_a_common_sector_is_walked_by_its_départements():
+    corse = ListFilter("departement", values=2, share=0.005)
+    industry = ListFilter("naf", values=600, share=0.13)
+    assert walk_to_drive([corse, industry], rows=11_000_000, limit=21, checks_rows=True) == "departement"
+
+
+def test_filters_that_keep_most_rows_are_checked_along_the_rank_index_instead_of_walked():
+    région = ListFilter("departement", values=13, share=0.18)
+    trade = ListFilter("naf", values=300, share=0.17)
+    assert walk_to_drive([région, trade], rows=1_000_000, limit=21, checks_rows=True) is None
+
+
+def test_communes_around_a_point_are_walked_in_the_index_alone_when_no_other_filter_needs_the_rows():
+    around = ListFilter("commune_code", values=70, share=0.03)
+    assert walk_to_drive([around], rows=1_000_000, limit=21, checks_rows=False) == "commune_code"
+    assert walk_to_drive([around], rows=1_000_000, limit=21, checks_rows=True) is None
+
+
+def test_only_the_rows_of_the_possible_ranks_count_as_read():
+    région = ListFilter("departement", values=20, share=0.3)
+    section = ListFilter("naf", values=80, share=0.05)
+    assert walk_to_drive([région, section], rows=1_000_000, limit=51, checks_rows=True) is None
+    assert walk_to_drive([région, section], rows=1_000_000, limit=51, checks_rows=True, ranked=0.05) == "naf"

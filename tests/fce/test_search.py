@@ -1,5 +1,9 @@
 """Search of establishments and companies: the q box, filters, ranking, pages, facets."""
 
+import pytest
+
+from services.fce.domain.search import establishment_rank
+from services.fce.repository import search as searching
 from shared.referentials import great_circle_km
 from tests.fce.conftest import Named
 
@@ -194,3 +198,83 @@ async def test_searching_needs_a_token_and_an_agent_or_client(fce, reporter, aut
     assert (await fce.get("/v1/establishments/search", headers=reporter)).status_code == 403
     no_scope = auth("agent-2", scopes=[], roles=["fce:agent"])
     assert (await fce.get("/v1/companies/search", headers=no_scope)).status_code == 403
+
+
+async def every_item(client, headers, **params):
+    """Every match of a search, page after page."""
+    items, cursor = [], None
+    while True:
+        page = await search(client, headers, limit=1000, **params, **({"cursor": cursor} if cursor else {}))
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+
+
+def in_rank_order(items):
+    """Open before closed, head office first, bigger first (fce.md §2), then SIRET."""
+    return sorted(items, key=lambda item: (
+        establishment_rank(item["state"], item["head_office"], item["headcount"]["band"]), item["siret"]))
+
+
+async def pages_of(client, headers, limit, **params):
+    seen, cursor = [], None
+    while True:
+        page = await search(client, headers, limit=limit, **params, **({"cursor": cursor} if cursor else {}))
+        seen += sirets(page)
+        cursor = page["next_cursor"]
+        if not cursor:
+            return seen
+
+
+def walking(monkeypatch, walk):
+    """Make the search read the registry by this walk (or the rank index), whatever the statistics say."""
+    monkeypatch.setattr(searching, "walk_to_drive", lambda *args, **kwargs: walk)
+
+
+@pytest.mark.parametrize("walk", [None, "departement", "naf"])
+async def test_filters_only_give_the_right_rows_in_rank_order_whichever_index_is_read(fce, agent, monkeypatch,
+                                                                                       walk):
+    filters = {"region": ["84", "11"], "naf_section": ["G", "C", "F"], "state": "A"}
+    everywhere = await every_item(fce, agent, region=["84", "11"])
+    expected = [item["siret"] for item in in_rank_order(everywhere)
+                if item["activity"]["naf_section"] in filters["naf_section"] and item["state"] == "A"]
+    walking(monkeypatch, walk)
+    seen = await pages_of(fce, agent, 7, **filters)
+    assert len(expected) > 14
+    assert seen == expected
+
+
+@pytest.mark.parametrize("walk", [None, "departement", "naf"])
+async def test_a_rare_sector_with_sizes_over_a_large_area_finds_its_few_rows(fce, agent, monkeypatch, walk):
+    bands = ["00", "01", "02", "NN"]
+    everywhere = await every_item(fce, agent, region=["84", "11", "76"])
+    expected = [item["siret"] for item in in_rank_order(everywhere)
+                if item["activity"]["naf_section"] == "K" and item["headcount"]["band"] in bands
+                and not item["head_office"]]
+    walking(monkeypatch, walk)
+    seen = await pages_of(fce, agent, 2, region=["84", "11", "76"], naf_section="K", headcount_band=bands,
+                          head_office="false")
+    assert expected and seen == expected
+
+
+@pytest.mark.parametrize("walk", [None, "commune_code"])
+async def test_near_with_hundreds_of_communes_gives_every_row_within_the_radius_in_rank_order(fce, agent,
+                                                                                              monkeypatch, walk):
+    everywhere = await every_item(fce, agent)
+    expected = [item["siret"] for item in in_rank_order(everywhere)
+                if item["latitude"] is not None and item["state"] == "A"
+                and great_circle_km(43.6045, 1.4440, item["latitude"], item["longitude"]) <= 150]
+    walking(monkeypatch, walk)
+    seen = await pages_of(fce, agent, 5, near="43.6045,1.4440", radius_km="150", state="A")
+    assert len(expected) > 10
+    assert seen == expected
+
+
+@pytest.mark.parametrize("walk", [None, "departement"])
+async def test_a_name_with_filters_walked_by_départements_keeps_its_tiers(fce, agent, monkeypatch, walk):
+    expected = [item["siret"] for item in (await search(fce, agent, q="vermandois", limit=1000))["items"]
+                if item["departement"] in ("13", "69", "31")]
+    walking(monkeypatch, walk)
+    assert await pages_of(fce, agent, 1, q="vermandois", departement=["13", "69", "31"]) == expected
+    assert len(expected) == 3

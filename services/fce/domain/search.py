@@ -13,7 +13,9 @@ million establishments, and sorting all of them for each page would cost seconds
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
@@ -56,6 +58,78 @@ def establishment_rank(state: str, head_office: bool, band: str | None) -> int:
 
 def company_rank(state: str, band: str | None) -> int:
     return (CLOSED_PENALTY if state == "C" else 0) + BIGGEST - size_order(band)
+
+
+def possible_ranks(*, closed: bool | None, head_office: bool | None, bands: list[str],
+                   companies: bool = False) -> list[int] | None:
+    """The ranks a row can have under these filters (None: any). The rank follows each list
+    column in its index, so a walk of the index skips the other ranks without reading the rows."""
+    if closed is None and head_office is None and not bands:
+        return None
+    closed_options = (False, True) if closed is None else (closed,)
+    head_options = (True,) if companies else (True, False) if head_office is None else (head_office,)
+    sizes = {size_order(band) for band in bands} if bands else range(BIGGEST + 1)
+    return sorted({(CLOSED_PENALTY if c else 0) + (0 if h else SECONDARY_PENALTY) + BIGGEST - size
+                   for c in closed_options for h in head_options for size in sizes})
+
+
+def ranks_decide_bands(bands: list[str]) -> bool:
+    """Whether the ranks alone select these bands: every band has its own size but "NN", whose
+    size (0) an unknown or missing band shares."""
+    return "NN" not in bands
+
+
+@dataclass(frozen=True)
+class ColumnStatistics:
+    """How often a column holds each value (PostgreSQL's statistics of the table)."""
+
+    common: dict[str, float]  # the most common values and the share of rows holding each
+    other: float  # the share of rows holding any one other value
+
+    def share(self, values: Iterable[str]) -> float:
+        return min(1.0, sum(self.common.get(value, self.other) for value in values))
+
+
+# Without statistics (a table not analysed yet), each value is taken as common as any other.
+DISTINCT_VALUES = {"commune_code": 35_000, "departement": 101, "naf": 732}
+
+
+def no_statistics(column: str) -> ColumnStatistics:
+    return ColumnStatistics({}, 1 / DISTINCT_VALUES.get(column, 200))
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """A filter keeping the rows whose column holds one of `values` rows; the column has an index
+    (column, rank, id) that gives each value's rows in rank order."""
+
+    name: str
+    values: int
+    share: float  # estimated share of the rows kept
+
+
+DESCENT_COST = 3.0  # starting an index walk reads a few pages: as much as checking 3 rows
+ENTRY_COST = 0.1  # reading one more index entry, when no filter needs its row
+
+
+def walk_to_drive(lists: list[ListFilter], rows: float, limit: int, checks_rows: bool,
+                  ranked: float = 1.0) -> str | None:
+    """The list filter whose walks (one per value, each stopping after `limit` matches) cost least
+    to fill a page, or None when one walk of the whole rank index, checking every row, costs less
+    (the filters keep most rows). The filters are assumed independent: a région with a rare NAF
+    section is walked by the section's codes. `checks_rows`: some filter besides the lists and the
+    rank needs the row itself, so that a walk reads rows, not only index entries. `ranked`: the
+    share of rows of the possible ranks, the only ones any walk reads."""
+    rows = max(rows * ranked, 1.0)
+    kept = math.prod(f.share for f in lists)
+    best, best_cost = None, min(rows, limit / max(kept, 1 / rows))
+    for walked in lists:
+        others = math.prod(f.share for f in lists if f is not walked)
+        read = min(walked.share * rows, walked.values * limit / max(others, 1 / rows))
+        cost = walked.values * DESCENT_COST + read * (1.0 if checks_rows or len(lists) > 1 else ENTRY_COST)
+        if cost < best_cost:
+            best, best_cost = walked.name, cost
+    return best
 
 
 class Tier(IntEnum):

@@ -1,12 +1,14 @@
 """Search of establishments and companies: the SQL of domain/search.py's tiers, filters, facets.
 
 Each tier is one index range read in the order of the page (keyset): exact name and prefix on
-(name_norm, rank_key, id), words on the GIN index then (rank_key, id), no words on (rank_key, id).
+(name_norm, rank_key, id), words on the GIN index then (rank_key, id), no words on (rank_key, id)
+or, when a list filter is selective, on (column, rank_key, id) for each of its values (a walk).
 A page takes rows from the first tier with any left after the cursor, then the next ones, so a
 deep page costs what the first does.
 """
 
 import math
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
@@ -14,8 +16,11 @@ from datetime import date
 from sqlalchemy import (
     Column,
     ColumnElement,
+    SmallInteger,
     Table,
+    Text,
     and_,
+    any_,
     cast,
     false,
     func,
@@ -24,20 +29,25 @@ from sqlalchemy import (
     select,
     text,
     true,
-    union_all,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fce.domain.search import (
+    ColumnStatistics,
     CompanySort,
     EstablishmentSort,
     Filters,
+    ListFilter,
     Query,
     QueryKind,
     Tier,
     WordFacts,
+    no_statistics,
+    possible_ranks,
+    ranks_decide_bands,
     tsquery_text,
+    walk_to_drive,
     word_matches,
 )
 from services.fce.models import Company, Establishment
@@ -135,42 +145,89 @@ _NEAR_COMMUNES = text(
 )
 
 
-# A list filter on one of these columns (each has an index on (column, rank_key, id)) is read
-# value by value in rank order and merged (MergeAppend): a page then costs a few index reads
-# per value instead of fetching and sorting every row of a région or a NAF code.
-DRIVING_COLUMNS = ("commune_code", "departement", "naf")
-MAX_DRIVING_VALUES = 120  # beyond, planning the merged walks costs more than it saves
+# A list filter on one of these columns (each has an index on (column, rank_key, id)) may be read
+# value by value in rank order: a page then costs a few index reads per value instead of fetching
+# and sorting every row of a région or a NAF section.
+WALKABLE_COLUMNS = ("commune_code", "departement", "naf")
+_NAF_OF_SECTIONS = text("SELECT code FROM ref.naf WHERE section = ANY(:sections) ORDER BY code")
 
 
 @dataclass
 class Conditions:
     other: list[ColumnElement]
-    driving: tuple[Column, list[str]] | None = None  # the list filter to walk value by value
-    lists: dict[str, list[str]] | None = None  # the other list filters on driving columns
+    lists: dict[str, tuple[Column, list[str]]]  # list filters on walkable columns
+    walk: tuple[str, Column, list[str]] | None = None  # the column read value by value, and its values
 
     def all(self) -> list[ColumnElement]:
-        found = list(self.other)
-        for column, values in self.list_filters():
-            found.append(column.in_(values) if values else false())
-        return found
+        return [*self.other, *(_one_of(column, values) for column, values in self.lists.values())]
 
-    def list_filters(self) -> list[tuple[Column, list[str]]]:
-        return [*([self.driving] if self.driving else []), *((c, v) for c, v in (self.lists or {}).values())]
+    def besides_walk(self) -> list[ColumnElement]:
+        """Every condition but the walked column's own (each walk reads one of its values)."""
+        walked = self.walk[0] if self.walk else None
+        return [*self.other, *(_one_of(column, values) for name, (column, values) in self.lists.items()
+                               if name != walked)]
 
 
-async def filter_conditions(session: AsyncSession, target: Target, filters: Filters) -> Conditions:
+def _one_of(column: Column, values: list[str]) -> ColumnElement:
+    # One array parameter, whatever the number of values (a 200 km radius holds thousands of communes).
+    return column == any_(literal(values, ARRAY(Text))) if values else false()
+
+
+# PostgreSQL's statistics of a table's walkable columns, to choose which one to walk. They change
+# with imports only and steer the plan, never the results: read again after a few minutes.
+_STATISTICS = text(
+    """
+    SELECT c.reltuples, s.attname, s.most_common_vals::text::text[] AS common, s.most_common_freqs AS freqs,
+           s.n_distinct, s.null_frac
+    FROM pg_class c LEFT JOIN pg_stats s
+      ON s.schemaname = 'fce' AND s.tablename = c.relname AND s.attname = ANY(:columns)
+    WHERE c.oid = CAST(:table AS regclass)
+    """
+)
+STATISTICS_SECONDS = 300.0
+UNKNOWN_ROWS = 1e7
+_statistics: dict[str, tuple[float, float, dict[str, ColumnStatistics]]] = {}
+
+
+async def table_statistics(session: AsyncSession, target: Target) -> tuple[float, dict[str, ColumnStatistics]]:
+    """(rows, statistics of each walkable column) of the target's table."""
+    cached = _statistics.get(target.name)
+    if cached and time.monotonic() - cached[0] < STATISTICS_SECONDS:
+        return cached[1], cached[2]
+    rows, columns = 0.0, {}
+    for row in (await session.execute(_STATISTICS, {"table": f"fce.{target.name}",
+                                                    "columns": [*WALKABLE_COLUMNS, "rank_key"]})).mappings():
+        # -1: never analysed nor indexed; walking then is the safe bet of a large table.
+        rows = float(row["reltuples"]) if row["reltuples"] >= 0 else UNKNOWN_ROWS
+        if row["attname"] is None:
+            continue
+        common = dict(zip(row["common"] or [], row["freqs"] or [], strict=True))
+        distinct = row["n_distinct"] if row["n_distinct"] >= 0 else -row["n_distinct"] * rows
+        others = max(distinct - len(common), 1.0)
+        columns[row["attname"]] = ColumnStatistics(common, max(1.0 - row["null_frac"] - sum(common.values()), 0.0)
+                                                   / others)
+    _statistics[target.name] = (time.monotonic(), rows, columns)
+    return rows, columns
+
+
+async def filter_conditions(session: AsyncSession, target: Target, filters: Filters, limit: int) -> Conditions:
     """SQL of the filters. Places become commune codes or départements, which are indexed: a
-    région is its départements, an EPCI or a postcode its communes, near= the communes around."""
+    région is its départements, an EPCI or a postcode its communes, near= the communes around.
+    State, head office and size are the rank's parts: a condition on the rank, read in the index."""
     c = target.c
     conditions: list[ColumnElement] = []
-    if filters.state:
-        conditions.append(c.state == filters.state)
-    if filters.head_office is not None and target is ESTABLISHMENTS:
-        conditions.append(c.head_office.is_(filters.head_office))
-    for column, values in ((c.naf_section, filters.naf_section), (c.headcount_band, filters.headcount_band),
-                           (c.epci, filters.epci), (c.postcode, filters.postcode)):
+    companies = target is COMPANIES
+    ranks = possible_ranks(closed=None if filters.state is None else filters.state in ("F", "C"),
+                           head_office=None if companies else filters.head_office,
+                           bands=filters.headcount_band, companies=companies)
+    if ranks is not None:
+        conditions.append(c.rank_key == any_(literal(ranks, ARRAY(SmallInteger))))
+    if filters.headcount_band and not ranks_decide_bands(filters.headcount_band):
+        conditions.append(_one_of(c.headcount_band, filters.headcount_band))
+    for column, values in ((c.naf_section, filters.naf_section), (c.epci, filters.epci),
+                           (c.postcode, filters.postcode)):
         if values:
-            conditions.append(column.in_(values))
+            conditions.append(_one_of(column, values))
     for column, value in ((c.employer, filters.employer), (c.ess, filters.ess)):
         if value is not None:
             conditions.append(column.is_(value))
@@ -200,9 +257,23 @@ async def filter_conditions(session: AsyncSession, target: Target, filters: Filt
     lists = {name: (c[name], sorted(values)) for name, values in (
         ("commune_code", communes), ("departement", departements), ("naf", set(filters.naf) or None))
         if values is not None}
-    driving = next((name for name in DRIVING_COLUMNS if name in lists and lists[name][1]
-                    and len(lists[name][1]) <= MAX_DRIVING_VALUES), None)
-    return Conditions(conditions, lists.pop(driving) if driving else None, lists)
+    walks = {name: values for name, (_, values) in lists.items()}
+    if filters.naf_section and "naf" not in walks:  # a section is walked by its NAF codes (all levels)
+        walks["naf"] = list((await session.execute(_NAF_OF_SECTIONS, {"sections": filters.naf_section})).scalars())
+    found = Conditions(conditions, lists)
+    if any(not values for values in walks.values()):
+        return found  # a list that nothing matches: no walk, the condition is false
+    if walks:
+        rows, statistics = await table_statistics(session, target)
+        candidates = [ListFilter(name, len(values), (statistics.get(name) or no_statistics(name)).share(values))
+                      for name, values in walks.items()]
+        ranked = 1.0 if ranks is None else (statistics.get("rank_key") or no_statistics("rank_key")).share(
+            str(rank) for rank in ranks)
+        walked = walk_to_drive(candidates, rows, limit, checks_rows=len(conditions) > (ranks is not None),
+                               ranked=ranked)
+        if walked:
+            found.walk = (walked, c[walked], walks[walked])
+    return found
 
 
 @dataclass(frozen=True)
@@ -249,26 +320,28 @@ def _columns(target: Target):
 
 
 def _ranked_select(target: Target, branch: "Branch", conditions: Conditions, extra: list[ColumnElement],
-                   limit: int):
-    """The branch's rows in (rank_key, id) order; with a list filter on an indexed column, one
-    ordered index walk per value, merged."""
+                   limit: int, walk: bool):
+    """The branch's rows in (rank_key, id) order. Walked: for each value of the walked column, its
+    first `limit` rows in rank order (one index range each), then the best `limit` of them; the
+    statement is the same whatever the number of values (one array), so is its plan."""
     columns = _columns(target)
-    where = [branch.condition, *conditions.other, *extra,
-             *(column.in_(values) if values else false() for column, values in (conditions.lists or {}).values())]
-    if conditions.driving is None or len(conditions.driving[1]) < 2:
-        if conditions.driving:
-            where.append(conditions.driving[0].in_(conditions.driving[1]))
-        return select(*columns).where(*where).order_by(*branch.order).limit(limit)
-    column, values = conditions.driving
-    # Each walk ordered on its own: PostgreSQL then merges them (MergeAppend) and stops at the limit.
-    walks = union_all(*(select(*columns).where(column == value, *where).order_by(*branch.order)
-                        for value in values)).subquery()
-    return select(walks).order_by(*(walks.c[c.name] for c in branch.order)).limit(limit)
+    if not walk or conditions.walk is None:
+        return select(*columns).where(branch.condition, *conditions.all(), *extra).order_by(*branch.order).limit(limit)
+    _, column, values = conditions.walk
+    value = func.unnest(literal(values, ARRAY(Text))).table_valued("value").render_derived(name="walked")
+    first = (select(target.c.rank_key, target.id).where(column == value.c.value, branch.condition,
+                                                        *conditions.besides_walk(), *extra)
+             .order_by(*branch.order).limit(limit).lateral("first"))
+    best = (select(first.c.rank_key, first.c[target.id.name]).select_from(value).join(first, true())
+            .order_by(first.c.rank_key, first.c[target.id.name]).limit(limit).subquery("best"))
+    return (select(*columns).select_from(best.join(target.table, target.id == best.c[target.id.name]))
+            .order_by(best.c.rank_key, best.c[target.id.name]))
 
 
 # Without words to match, the rows of a page are the first ones of each filtered index walk: the
 # planner, misled by correlated filters (a région's small firms of a sector), would rather fetch
-# every row of the région and sort them, which grows with the registry. No sort: merged walks.
+# every row of the région and sort them, which grows with the registry. No sort: index order
+# (only the few rows the walks found are sorted, which no index can spare).
 _NO_SORT = text("SET LOCAL enable_sort = off")
 _SORT = text("SET LOCAL enable_sort TO DEFAULT")
 
@@ -289,8 +362,9 @@ async def relevance_page(session: AsyncSession, target: Target, query: Query, te
         if branch.tier == Tier.NAME:  # one range of the name index, whatever the filters
             stmt = select(*_columns(target)).where(branch.condition, *conditions.all(), *extra)
             stmt = stmt.order_by(*branch.order).limit(limit)
-        else:
-            stmt = _ranked_select(target, branch, conditions, extra, limit)
+        else:  # words: walked when the filter has several values (one is a plain index range)
+            walk = branch.tier == Tier.ALL or bool(conditions.walk and len(conditions.walk[2]) > 1)
+            stmt = _ranked_select(target, branch, conditions, extra, limit, walk)
         if branch.tier == Tier.ALL:
             await session.execute(_NO_SORT)
         rows.extend({**row, "tier": branch.tier} for row in (await session.execute(stmt)).mappings())
@@ -354,8 +428,11 @@ async def facets(session: AsyncSession, target: Target, condition: ColumnElement
     return total, counts
 
 
+EXPORT_CHUNK = 1000
+
+
 async def every_row(session: AsyncSession, target: Target, query: Query, terms: NameTerms | None,
-                    conditions: Conditions, sort: str, chunk: int = 1000) -> AsyncIterator[dict]:
+                    conditions: Conditions, sort: str, chunk: int = EXPORT_CHUNK) -> AsyncIterator[dict]:
     """Every match, page after page in the search's own order: an export has no ceiling."""
     cursor = None
     condition = matched(target, query, terms)
@@ -384,7 +461,7 @@ async def search(session: AsyncSession, target: Target, query: Query, filters: F
     # A page reads a few hundred index entries: starting parallel workers would cost more.
     await session.execute(_SERIAL)
     terms = await name_terms(session, query) if query.kind == QueryKind.NAME else None
-    conditions = await filter_conditions(session, target, filters)
+    conditions = await filter_conditions(session, target, filters, page.limit + 1)
     if sort == "relevance":
         rows, cursor = await relevance_page(session, target, query, terms, conditions, page)
     else:
@@ -417,6 +494,6 @@ async def export_rows(session: AsyncSession, target: Target, query: Query, filte
                       ) -> AsyncIterator[dict]:
     await session.execute(_SERIAL)
     terms = await name_terms(session, query) if query.kind == QueryKind.NAME else None
-    conditions = await filter_conditions(session, target, filters)
+    conditions = await filter_conditions(session, target, filters, EXPORT_CHUNK + 1)
     async for row in every_row(session, target, query, terms, conditions, sort):
         yield row
