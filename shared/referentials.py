@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS ref.communes (code text PRIMARY KEY, name text NOT NU
     latitude double precision, longitude double precision);
 CREATE INDEX IF NOT EXISTS communes_postcodes ON ref.communes USING gin (postcodes);
 CREATE INDEX IF NOT EXISTS communes_departement ON ref.communes (departement);
+CREATE INDEX IF NOT EXISTS communes_latitude ON ref.communes (latitude);  -- communes around a point (near=)
 CREATE TABLE IF NOT EXISTS ref.naf (code text PRIMARY KEY, label text NOT NULL, level text NOT NULL,
     section text NOT NULL);
 CREATE TABLE IF NOT EXISTS ref.naf_sections (code text PRIMARY KEY, label text NOT NULL);

@@ -35,9 +35,16 @@ def _collate(collation: str) -> None:
                    + ", ".join(f'ALTER COLUMN {column} TYPE text COLLATE "{collation}"' for column in columns))
 
 
+def _analyze() -> None:
+    # The rewrite drops the columns' statistics, on which the search plans are chosen.
+    op.execute("ANALYZE fce.companies, fce.establishments, fce.successions")
+
+
 def upgrade() -> None:
     _collate("C")
+    _analyze()
 
 
 def downgrade() -> None:
     _collate("default")
+    _analyze()
