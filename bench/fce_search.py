@@ -135,12 +135,11 @@ async def sample(session, rng: random.Random, n: int) -> dict[str, list]:
 
 async def measure(iterations: int) -> None:
     import httpx
-    from sqlalchemy.ext.asyncio import async_sessionmaker
 
     from services.fce.app import create_app
     from shared.auth import KeySet, SigningKey, access_token_claims
     from shared.database import service_url
-    from shared.db import create_engine
+    from shared.db import bind_app, create_engine
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     key = SigningKey.generate("bench")
@@ -148,7 +147,7 @@ async def measure(iterations: int) -> None:
         "bench-agent", scopes=["fce:read"], roles=["fce:agent"], minutes=120))}
     engine = create_engine(service_url("fce"), pool_size=4)
     app = create_app()
-    app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    bind_app(app, engine)  # as the service's lifespan does
     app.state.keyset = KeySet([key.public_jwk()])
     rng = random.Random(7)
     async with app.state.sessionmaker() as session:

@@ -93,6 +93,12 @@ def sessionmaker_for(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def bind_app(app, engine: AsyncEngine) -> None:
+    """The app's sessions on `engine`: in a transaction (Session), or statement by statement (ReadSession)."""
+    app.state.sessionmaker = sessionmaker_for(engine)
+    app.state.read_sessionmaker = sessionmaker_for(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the endpoint returns, rolled back if it raises."""
     async with request.app.state.sessionmaker() as session:
@@ -100,5 +106,20 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
 
 
+async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Statements without a transaction around them: a lookup is one round trip instead of three
+    (BEGIN, the query, COMMIT). Only for reads that need nothing of a transaction: no write, no lock,
+    no SET LOCAL. (Each statement sees what was committed when it started, as it would in a READ
+    COMMITTED transaction.)"""
+    sessionmaker = getattr(request.app.state, "read_sessionmaker", None)
+    if sessionmaker is None:  # an app given only its transactional sessions (tests: the test's transaction)
+        async with request.app.state.sessionmaker() as session, session.begin():
+            yield session
+        return
+    async with sessionmaker() as session:
+        yield session
+
+
 # scope="function": commit before the response leaves, so a failed commit is never a 200.
 Session = Annotated[AsyncSession, Depends(request_session, scope="function")]
+ReadSession = Annotated[AsyncSession, Depends(read_session, scope="function")]

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from shared.auth import KeySet
 from shared.components import Component, by_name
 from shared.database import service_url
-from shared.db import create_engine, sessionmaker_for
+from shared.db import bind_app, create_engine
 from shared.errors import install_error_handlers
 from shared.migrations import current_revisions, head_revisions
 from shared.observability import RequestContext, configure_logging, metrics
@@ -47,7 +47,7 @@ def create_service_app(
         if getattr(app.state, "sessionmaker", None) is None:
             engine = create_engine(service_url(component.schema))
             app.state.engine = engine
-            app.state.sessionmaker = sessionmaker_for(engine)
+            bind_app(app, engine)
         if getattr(app.state, "keyset", None) is None:
             app.state.keyset = KeySet.from_settings()
         tasks = [asyncio.create_task(job(app)) for job in background]

@@ -90,3 +90,44 @@ async def test_a_service_survives_the_database_killing_its_pooled_connections(pr
     finally:
         await engine.dispose()
         await admin.dispose()
+
+
+async def test_a_read_session_runs_statement_by_statement_and_a_session_in_one_transaction(prepared_database):
+    import httpx
+    from fastapi import FastAPI
+
+    from shared import db
+    from shared.database import service_url
+    from shared.errors import install_error_handlers, not_found
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    async def clocks(session) -> bool:
+        """Whether two statements, 50 ms apart, see the same transaction start (now())."""
+        first = (await session.execute(text("SELECT now() FROM (SELECT pg_sleep(0.05)) s"))).scalar_one()
+        return first == (await session.execute(text("SELECT now()"))).scalar_one()
+
+    @app.get("/read")
+    async def read(session: db.ReadSession):
+        return {"one_transaction": await clocks(session)}
+
+    @app.get("/write")
+    async def write(session: db.Session):
+        return {"one_transaction": await clocks(session)}
+
+    @app.get("/missing")
+    async def missing(session: db.ReadSession):
+        await session.execute(text("SELECT 1"))
+        raise not_found("thing")
+
+    engine = db.create_engine(service_url("kit_test"), pool_size=1)
+    db.bind_app(app, engine)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            assert (await client.get("/read")).json() == {"one_transaction": False}
+            assert (await client.get("/write")).json() == {"one_transaction": True}
+            assert (await client.get("/missing")).status_code == 404
+            assert (await client.get("/read")).status_code == 200  # its one pooled connection came back clean
+    finally:
+        await engine.dispose()

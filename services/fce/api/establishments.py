@@ -11,7 +11,7 @@ from services.fce.api.etags import not_modified
 from services.fce.api.results import export, facets_out
 from services.fce.repository import registry
 from services.fce.repository import search as searching
-from shared.db import Session
+from shared.db import ReadSession, Session
 from shared.errors import not_found
 from shared.pagination import Pagination, link_next
 from shared.reports import Output
@@ -45,7 +45,7 @@ async def export_establishments(criteria: EstablishmentCriteria, output: Output,
 
 
 @router.get("/{siret}", responses={304: {"description": "unchanged since the ETag given"}})
-async def get_establishment(siret: Siret, session: Session, _: RegistryReader, request: Request,
+async def get_establishment(siret: Siret, session: ReadSession, _: RegistryReader, request: Request,
                             response: Response) -> schemas.EstablishmentOut:
     found = await registry.establishment_detail(session, siret)
     if found is None:
