@@ -11,7 +11,9 @@ from services.fce.domain.search import (
     code_problem,
     company_rank,
     establishment_rank,
+    gather_words,
     interpret,
+    next_words_walk,
     no_statistics,
     parse_near,
     possible_ranks,
@@ -19,6 +21,8 @@ from services.fce.domain.search import (
     tsquery_text,
     walk_to_drive,
     word_matches,
+    words_share,
+    words_walk_bound,
 )
 
 
@@ -168,3 +172,42 @@ def test_only_the_rows_of_the_possible_ranks_count_as_read():
     section = ListFilter("naf", values=80, share=0.05)
     assert walk_to_drive([région, section], rows=1_000_000, limit=51, checks_rows=True) is None
     assert walk_to_drive([région, section], rows=1_000_000, limit=51, checks_rows=True, ranked=0.05) == "naf"
+
+
+def test_a_words_share_counts_its_corrections_and_prefixes_and_is_unknown_for_several_words():
+    facts = [
+        WordFacts("boulangrie", False, False, (("boulangerie", 0.4), ("boulanger", 0.5)),
+                  {"boulangerie": 300, "boulanger": 100}),
+        WordFacts("paris", True, True, (), {"paris": 2000}),
+        WordFacts("dup", False, True, (), {"dup": 0}, prefix_frequency=50),
+    ]
+    matches = word_matches(facts, prefix_last_word=True)
+    assert [m.names for m in matches] == [400, 2000, 50]
+    assert words_share(matches[:1], names=10_000) == pytest.approx(0.04)
+    assert words_share(matches[2:], names=10_000) == pytest.approx(0.005)
+    assert words_share(matches, names=10_000) is None
+    assert words_share([], names=10_000) == 0.0
+
+
+def test_rare_words_are_gathered_and_frequent_ones_walked_in_rank_order():
+    # 51 rows of 1 M: walking costs 51 / share reads, gathering share × 1 M; they meet near 7,100 matches.
+    assert words_walk_bound(1_000_000, 51) == 7_142
+    assert gather_words(2_300, rows=1_000_000, limit=51)
+    assert not gather_words(25_000, rows=1_000_000, limit=51)
+    assert words_walk_bound(10, 51) == 51
+
+
+def test_a_walk_for_words_goes_on_as_far_as_the_rows_it_found_need_then_gives_way_to_gathering():
+    first = next_words_walk(30_000, rows=1_000_000, limit=51)
+    assert first == 7_142
+    # 34 of 51 rows found in 7,142: the 17 others need about 3,600 more rows (1.5 times that, to be safe).
+    assert next_words_walk(30_000, 1_000_000, 51, read=7_142, found=34, last=first) == 5_408
+    # None found: twice as far, while the walks read fewer rows than the 30,000 matches.
+    assert next_words_walk(30_000, 1_000_000, 51, read=7_142, found=0, last=first) == 14_284
+    assert next_words_walk(30_000, 1_000_000, 51, read=21_426, found=0, last=14_284) is None
+    # 14 found: the 37 others need about 18,900 more rows, still fewer than the 30,000 matches.
+    assert next_words_walk(30_000, 1_000_000, 51, read=7_142, found=14, last=first) == 28_364
+    assert next_words_walk(30_000, 1_000_000, 51, read=7_142, found=5, last=first) is None
+    # Near the crossover, the first walk goes as far as twice what the frequency says, short of gathering.
+    assert next_words_walk(9_855, rows=1_000_000, limit=51) == 9_855
+    assert next_words_walk(12_000, rows=1_000_000, limit=51) == 8_500

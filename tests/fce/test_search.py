@@ -278,3 +278,45 @@ async def test_a_name_with_filters_walked_by_départements_keeps_its_tiers(fce, 
     walking(monkeypatch, walk)
     assert await pages_of(fce, agent, 1, q="vermandois", departement=["13", "69", "31"]) == expected
     assert len(expected) == 3
+
+
+def reading_words(monkeypatch, gather: bool, walks: list[int] | None = None):
+    """Make the words tier gather its matches, or walk the rank index (walks checking so many rows
+    each, then gather), whatever the words' frequency says."""
+    monkeypatch.setattr(searching, "gather_words", lambda *args, **kwargs: gather)
+    if walks is not None:
+        def next_walk(expected, rows, limit, read=0, found=0, last=0):
+            done = [sum(walks[:i]) for i in range(len(walks))]
+            return walks[done.index(read)] if read in done else None
+        monkeypatch.setattr(searching, "next_words_walk", next_walk)
+
+
+@pytest.mark.parametrize(("gather", "walks"), [(True, None), (False, [10**9]), (False, [3]), (False, [2, 4, 8])])
+@pytest.mark.parametrize("q", ["de", "sci", "fils", "vermandois"])
+async def test_pages_of_a_word_are_the_same_whether_its_matches_are_gathered_or_walked(fce, agent, monkeypatch,
+                                                                                       q, gather, walks):
+    # "de" has many rows in both tiers, "sci" starts nearly every name holding it (a sparse words tier).
+    reading_words(monkeypatch, gather=False, walks=[10**9])
+    everything = (await search(fce, agent, q=q, limit=1000))["items"]
+    words = [item for item in everything if item["match"] == "words"]
+    assert words and [item["siret"] for item in words] == [item["siret"] for item in in_rank_order(words)]
+    reading_words(monkeypatch, gather, walks)
+    assert (await search(fce, agent, q=q, limit=1000))["items"] == everything
+    assert await pages_of(fce, agent, 7, q=q) == [item["siret"] for item in everything]
+
+
+async def test_company_pages_of_a_word_are_the_same_whether_gathered_or_walked(fce, agent, monkeypatch):
+    async def companies(**params):
+        seen, cursor = [], None
+        while True:
+            response = await fce.get("/v1/companies/search", params={**params, **(
+                {"cursor": cursor} if cursor else {})}, headers=agent)
+            page = response.json()
+            seen += [item["siren"] for item in page["items"]]
+            if not (cursor := page["next_cursor"]):
+                return seen
+
+    reading_words(monkeypatch, gather=True)
+    gathered = await companies(q="de", limit=5)
+    reading_words(monkeypatch, gather=False, walks=[4, 8])
+    assert len(gathered) > 10 and await companies(q="de", limit=5) == gathered

@@ -190,12 +190,17 @@ class WordFacts:
     known: bool  # an indexed word as such
     prefix_known: bool  # some indexed word starts with it
     nearest: tuple[tuple[str, float], ...] = ()  # (word, trigram distance), closest first
+    # How many names hold each word named here (the word itself, its nearest): the vocabulary's
+    # frequencies, which only steer how a page is read, never what it holds.
+    frequencies: dict[str, int] = field(default_factory=dict, compare=False)
+    prefix_frequency: int = 0  # names holding a word that starts with it (itself included)
 
 
 @dataclass(frozen=True)
 class WordMatch:
     alternatives: tuple[str, ...]  # any of them will do
     prefix: bool = False  # the first alternative also matches as a prefix
+    names: int = 0  # how many names hold one of the alternatives (at most: a name may hold several)
 
 
 def word_matches(facts: list[WordFacts], prefix_last_word: bool) -> list[WordMatch]:
@@ -206,17 +211,68 @@ def word_matches(facts: list[WordFacts], prefix_last_word: bool) -> list[WordMat
     for fact in significant:
         is_last = fact is facts[-1]
         prefix = is_last and prefix_last_word
+        own = fact.prefix_frequency if prefix else fact.frequencies.get(fact.word, 0)
         if fact.known or (prefix and fact.prefix_known):
-            matches.append(WordMatch((fact.word,), prefix=prefix))
+            matches.append(WordMatch((fact.word,), prefix=prefix, names=own))
             continue
         corrections = tuple(
             word for word, distance in fact.nearest[:MAX_CORRECTIONS] if distance <= MAX_DISTANCE and word != fact.word
         )
         if len(fact.word) < MIN_CORRECTED_LENGTH or not corrections:
-            matches.append(WordMatch((fact.word,), prefix=prefix))  # matches nothing, and says so
+            matches.append(WordMatch((fact.word,), prefix=prefix, names=own))  # matches nothing, and says so
         else:
-            matches.append(WordMatch((fact.word, *corrections), prefix=prefix))
+            matches.append(WordMatch((fact.word, *corrections), prefix=prefix,
+                                     names=own + sum(fact.frequencies.get(word, 0) for word in corrections)))
     return matches
+
+
+def words_share(matches: list[WordMatch], names: float) -> float | None:
+    """The share of names matching one word (itself, its corrections, or as a prefix). None for
+    several: how often words go together is unknown here (the rarest word's share can be far too
+    high, their product far too low), and PostgreSQL's planner, which only goes wrong for a lone
+    frequent word, reads their GIN bitmaps together well enough."""
+    if not matches:
+        return 0.0
+    if len(matches) > 1:
+        return None
+    return min(1.0, matches[0].names / max(names, 1.0))
+
+
+def words_walk_bound(rows: float, limit: int) -> int:
+    """How many rows a walk of the rank index checks, at first, for a page of words: past it,
+    gathering the matches costs less than walking on, unless they are very many."""
+    return max(limit, math.ceil(math.sqrt(limit * max(rows, 1.0))))
+
+
+def gather_words(expected: float, rows: float, limit: int) -> bool:
+    """Whether to gather every match of the words (one GIN bitmap) and keep the best `limit` by
+    rank, rather than walk the rank index checking each row. Gathering costs about one read per
+    match, whatever the page's depth; the walk about limit / (share of rows matching) reads. So
+    rare words are gathered, frequent ones walked, and a page costs at most about
+    sqrt(limit × rows) reads either way when the words' frequency is right."""
+    return expected <= words_walk_bound(rows, limit)
+
+
+def next_words_walk(expected: float, rows: float, limit: int, read: int = 0, found: int = 0,
+                    last: int = 0) -> int | None:
+    """How many rows the next walk of the rank index checks for a page of `limit` words' rows, or
+    None to gather the matches instead. `read` rows checked so far found `found` of them, the last
+    walk checking `last`. The words tier can be far sparser than the words (the names starting
+    with them are the name tier's), so a walk that falls short goes on as far as the density it
+    saw needs (half as far again, to be safe), while that is less than gathering the `expected`
+    matches and all the walks together stay under three times that; twice as far as the last
+    when it saw none, while all the walks together stay under it. Never the rest of the index.
+    The first walk may go twice as far as the words' frequency says it needs, short of gathering
+    (near the crossover, a walk stopped just short costs two statements more)."""
+    if read == 0:
+        return max(words_walk_bound(rows, limit), min(math.ceil(2 * limit * rows / max(expected, 1.0)),
+                                                      math.ceil(expected)))
+    if not found:
+        bound = 2 * last
+        return bound if read + bound <= expected else None
+    needed = (limit - found) * read / found
+    bound = math.ceil(1.5 * needed) + limit
+    return bound if needed <= expected and read + bound <= 3 * expected else None
 
 
 def tsquery_text(matches: list[WordMatch]) -> str:

@@ -1,7 +1,8 @@
 """Search of establishments and companies: the SQL of domain/search.py's tiers, filters, facets.
 
 Each tier is one index range read in the order of the page (keyset): exact name and prefix on
-(name_norm, rank_key, id), words on the GIN index then (rank_key, id), no words on (rank_key, id)
+(name_norm, rank_key, id), words gathered from the GIN index (rare ones) or checked along
+(rank_key, id) (frequent ones, see domain/search.py's `gather_words`), no words on (rank_key, id)
 or, when a list filter is selective, on (column, rank_key, id) for each of its values (a walk).
 A page takes rows from the first tier with any left after the cursor, then the next ones, so a
 deep page costs what the first does.
@@ -43,12 +44,15 @@ from services.fce.domain.search import (
     QueryKind,
     Tier,
     WordFacts,
+    gather_words,
+    next_words_walk,
     no_statistics,
     possible_ranks,
     ranks_decide_bands,
     tsquery_text,
     walk_to_drive,
     word_matches,
+    words_share,
 )
 from services.fce.models import Company, Establishment
 from services.fce.repository.sirene_sql import city_of_arrondissement
@@ -82,24 +86,32 @@ COMPANIES = Target("companies", Company.__table__, Company.__table__.c.siren)
 class NameTerms:
     norm: str  # the typed name as stored names are normalised ("" when nothing is left)
     tsquery: str | None  # every significant word, corrected when unknown
+    share: float | None = None  # estimated share of names matching the words (steers how pages are read)
 
 
 # For each typed word: is it an indexed word, does one start with it, and the nearest ones by
-# trigrams when it is neither (a GiST KNN search on the vocabulary, a few ms).
+# trigrams when it is neither (a GiST KNN search on the vocabulary, a few ms); with the number of
+# names holding each (for the last word, typed as a prefix: holding a word starting with it, summed
+# over the first PREFIX_WORDS such words, enough to tell a frequent prefix). One range of the
+# vocabulary's btree gives the word and those starting with it.
+PREFIX_WORDS = 200
 _WORD_FACTS = text(
     """
     WITH w AS (SELECT t.word COLLATE "C" AS word, t.i FROM unnest(fce.name_words(:q)) WITH ORDINALITY AS t(word, i)),
          n AS (SELECT count(*) AS words FROM w)
-    SELECT w.i, w.word, k.known, k.prefix_known, near.word AS near_word, near.distance
+    SELECT w.i, w.word, k.frequency IS NOT NULL AS known, k.prefix_known, k.frequency, k.prefix_frequency,
+           near.word AS near_word, near.distance, near.frequency AS near_frequency
     FROM w CROSS JOIN n
     CROSS JOIN LATERAL (
-        SELECT EXISTS (SELECT 1 FROM fce.name_words v WHERE v.word = w.word) AS known,
-               EXISTS (SELECT 1 FROM fce.name_words v
-                       WHERE v.word > w.word AND v.word < w.word || :last) AS prefix_known
+        SELECT max(r.frequency) FILTER (WHERE r.word = w.word) AS frequency,
+               coalesce(bool_or(r.word > w.word), false) AS prefix_known,
+               sum(r.frequency)::bigint AS prefix_frequency
+        FROM (SELECT v.word, v.frequency FROM fce.name_words v WHERE v.word >= w.word AND v.word < w.word || :last
+              ORDER BY v.word LIMIT :prefix_words) r
     ) k
     LEFT JOIN LATERAL (
-        SELECT v.word, (v.word <-> w.word)::float8 AS distance FROM fce.name_words v
-        WHERE NOT k.known AND length(w.word) >= 3 AND (NOT k.prefix_known OR w.i < n.words OR NOT :prefix)
+        SELECT v.word, (v.word <-> w.word)::float8 AS distance, v.frequency FROM fce.name_words v
+        WHERE k.frequency IS NULL AND length(w.word) >= 3 AND (NOT k.prefix_known OR w.i < n.words OR NOT :prefix)
         ORDER BY v.word <-> w.word LIMIT 3
     ) near ON true
     ORDER BY w.i, near.distance
@@ -107,18 +119,22 @@ _WORD_FACTS = text(
 )
 
 
-async def name_terms(session: AsyncSession, query: Query) -> NameTerms:
+async def name_terms(session: AsyncSession, query: Query, names: float) -> NameTerms:
+    """The words typed, as the vocabulary knows them; `names`: how many names the vocabulary
+    counted (one a company), to turn its frequencies into shares."""
     rows = (await session.execute(_WORD_FACTS, {"q": query.text, "prefix": query.prefix_last_word,
-                                                "last": LAST_CHARACTER})).all()
+                                                "last": LAST_CHARACTER, "prefix_words": PREFIX_WORDS})).all()
     facts: dict[int, WordFacts] = {}
-    for i, word, known, prefix_known, near_word, distance in rows:
-        fact = facts.get(i) or WordFacts(word, known, prefix_known)
+    for i, word, known, prefix_known, frequency, prefix_frequency, near_word, distance, near_frequency in rows:
+        fact = facts.get(i) or WordFacts(word, known, prefix_known, (), {word: frequency or 0}, prefix_frequency or 0)
         if near_word is not None:
-            fact = WordFacts(word, known, prefix_known, (*fact.nearest, (near_word, distance)))
+            fact = WordFacts(word, known, prefix_known, (*fact.nearest, (near_word, distance)),
+                             {**fact.frequencies, near_word: near_frequency}, fact.prefix_frequency)
         facts[i] = fact
     ordered = [facts[i] for i in sorted(facts)]
     matches = word_matches(ordered, query.prefix_last_word)
-    return NameTerms(" ".join(f.word for f in ordered), tsquery_text(matches) if matches else None)
+    return NameTerms(" ".join(f.word for f in ordered), tsquery_text(matches) if matches else None,
+                     words_share(matches, names))
 
 
 # Communes of an EPCI, including the arrondissements of Paris, Lyon and Marseille (which the
@@ -338,6 +354,72 @@ def _ranked_select(target: Target, branch: "Branch", conditions: Conditions, ext
             .order_by(best.c.rank_key, best.c[target.id.name]))
 
 
+def _after(order: list[ColumnElement], start: list | None) -> list[ColumnElement]:
+    return [] if start is None else [after([(column, False) for column in order], start)]
+
+
+def _gathered_select(target: Target, branch: Branch, conditions: Conditions, start: list | None, limit: int):
+    """Every row of the branch, in no order (rare words: the planner reads their GIN bitmap, with
+    any other index it finds worth it), then the best `limit` after the cursor by rank. Materialised
+    so that the planner cannot read the rank index instead for the order and the limit; the cursor
+    is applied after, else the planner would AND the GIN bitmap with the rank index's whole tail
+    (it underestimates a row comparison's range: 160k rows for 380k)."""
+    found = (select(target.c.rank_key, target.id).where(branch.condition, *conditions.all())
+             .cte("found").prefix_with("MATERIALIZED"))
+    order = [found.c.rank_key, found.c[target.id.name]]
+    best = select(*order).where(*_after(order, start)).order_by(*order).limit(limit).subquery("best")
+    return (select(*_columns(target)).select_from(best.join(target.table, target.id == best.c[target.id.name]))
+            .order_by(best.c.rank_key, best.c[target.id.name]))
+
+
+def _bounded_walk(target: Target, branch: Branch, start: list | None, limit: int, bound: int):
+    """The branch's first `limit` rows among the next `bound` rows of the rank index (fewer when
+    they are sparser than that). Only the keys go through the walk, the rows found are read after."""
+    checked = (select(target.c.rank_key, target.id, branch.condition.label("hit"))
+               .where(*_after(branch.order, start)).order_by(*branch.order).limit(bound).subquery("checked"))
+    order = [checked.c.rank_key, checked.c[target.id.name]]
+    kept = select(*order).where(checked.c.hit).order_by(*order).limit(limit).subquery("kept")
+    return (select(*_columns(target)).select_from(kept.join(target.table, target.id == kept.c[target.id.name]))
+            .order_by(kept.c.rank_key, kept.c[target.id.name]))
+
+
+def _walk_end(target: Target, branch: Branch, start: list | None, bound: int):
+    """The keys of the `bound`-th row of the rank index after `start` (none: the index ends before)."""
+    return (select(target.c.rank_key, target.id).where(*_after(branch.order, start)).order_by(*branch.order)
+            .offset(bound - 1).limit(1))
+
+
+async def _words_rows(session: AsyncSession, target: Target, branch: Branch, terms: NameTerms,
+                      conditions: Conditions, start: list | None, limit: int) -> list | None:
+    """The words tier's rows when the words' frequency decides how to read them (None: the
+    planner's plain statement decides). Rare words are gathered; frequent ones, with no filter,
+    are walked in rank order, walk after walk until gathering costs less (see
+    `next_words_walk`)."""
+    if terms.share is None:
+        return None
+    rows, _ = await table_statistics(session, target)
+    expected = terms.share * rows
+    if gather_words(expected, rows, limit):
+        return list((await session.execute(_gathered_select(target, branch, conditions, start, limit))).mappings())
+    if conditions.all():
+        return None
+    found: list[dict] = []
+    read = 0
+    bound = next_words_walk(expected, rows, limit)
+    while bound is not None:
+        found += (await session.execute(_bounded_walk(target, branch, start, limit - len(found), bound))).mappings()
+        if len(found) == limit:
+            return found
+        end = (await session.execute(_walk_end(target, branch, start, bound))).first()
+        if end is None:
+            return found  # the index ended within the walk
+        start = list(end)
+        read += bound
+        bound = next_words_walk(expected, rows, limit, read, len(found), bound)
+    gathered = await session.execute(_gathered_select(target, branch, conditions, start, limit - len(found)))
+    return found + list(gathered.mappings())
+
+
 # Without words to match, the rows of a page are the first ones of each filtered index walk: the
 # planner, misled by correlated filters (a région's small firms of a sector), would rather fetch
 # every row of the région and sort them, which grows with the registry. No sort: index order
@@ -354,22 +436,26 @@ async def relevance_page(session: AsyncSession, target: Target, query: Query, te
     for branch in branches(target, query, terms):
         if position and branch.tier < position[0]:
             continue
-        extra = []
+        start = None  # the cursor's keyset values, in this tier
         if position and branch.tier == position[0]:
-            values = position[1:] if branch.tier == Tier.NAME else position[2:]
-            extra.append(after([(column, False) for column in branch.order], values))
+            start = position[1:] if branch.tier == Tier.NAME else position[2:]
+        extra = _after(branch.order, start)
         limit = page.limit + 1 - len(rows)
-        if branch.tier == Tier.NAME:  # one range of the name index, whatever the filters
+        found = None
+        if branch.tier == Tier.WORDS and terms is not None:
+            found = await _words_rows(session, target, branch, terms, conditions, start, limit)
+        if found is None and branch.tier == Tier.NAME:  # one range of the name index, whatever the filters
             stmt = select(*_columns(target)).where(branch.condition, *conditions.all(), *extra)
-            stmt = stmt.order_by(*branch.order).limit(limit)
-        else:  # words: walked when the filter has several values (one is a plain index range)
+            found = (await session.execute(stmt.order_by(*branch.order).limit(limit))).mappings()
+        elif found is None:  # walked when the filter has several values (one is a plain index range)
             walk = branch.tier == Tier.ALL or bool(conditions.walk and len(conditions.walk[2]) > 1)
             stmt = _ranked_select(target, branch, conditions, extra, limit, walk)
-        if branch.tier == Tier.ALL:
-            await session.execute(_NO_SORT)
-        rows.extend({**row, "tier": branch.tier} for row in (await session.execute(stmt)).mappings())
-        if branch.tier == Tier.ALL:
-            await session.execute(_SORT)
+            if branch.tier == Tier.ALL:
+                await session.execute(_NO_SORT)
+            found = list((await session.execute(stmt)).mappings())
+            if branch.tier == Tier.ALL:
+                await session.execute(_SORT)
+        rows.extend({**row, "tier": branch.tier} for row in found)
         if len(rows) > page.limit:
             break
     if len(rows) <= page.limit:
@@ -448,6 +534,13 @@ async def every_row(session: AsyncSession, target: Target, query: Query, terms: 
             return
 
 
+async def _terms(session: AsyncSession, query: Query) -> NameTerms | None:
+    if query.kind != QueryKind.NAME:
+        return None
+    names, _ = await table_statistics(session, COMPANIES)  # the vocabulary counts each company's name once
+    return await name_terms(session, query, names)
+
+
 @dataclass
 class Result:
     rows: list[dict]
@@ -460,7 +553,7 @@ async def search(session: AsyncSession, target: Target, query: Query, filters: F
                  page: PageParams, facet_names: list[str]) -> Result:
     # A page reads a few hundred index entries: starting parallel workers would cost more.
     await session.execute(_SERIAL)
-    terms = await name_terms(session, query) if query.kind == QueryKind.NAME else None
+    terms = await _terms(session, query)
     conditions = await filter_conditions(session, target, filters, page.limit + 1)
     if sort == "relevance":
         rows, cursor = await relevance_page(session, target, query, terms, conditions, page)
@@ -493,7 +586,7 @@ def match_of(target: Target, query: Query, terms: NameTerms | None, row: dict) -
 async def export_rows(session: AsyncSession, target: Target, query: Query, filters: Filters, sort: str
                       ) -> AsyncIterator[dict]:
     await session.execute(_SERIAL)
-    terms = await name_terms(session, query) if query.kind == QueryKind.NAME else None
+    terms = await _terms(session, query)
     conditions = await filter_conditions(session, target, filters, EXPORT_CHUNK + 1)
     async for row in every_row(session, target, query, terms, conditions, sort):
         yield row
