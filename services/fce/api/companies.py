@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from services.fce import schemas
 from services.fce.api.access import Agent, RegistryReader
 from services.fce.api.criteria import CompanyCriteria, Siren
-from services.fce.api.etags import not_modified
+from services.fce.api.etags import represented
 from services.fce.api.results import export, facets_out
 from services.fce.repository import registry
 from services.fce.repository import search as searching
@@ -43,13 +43,12 @@ async def export_companies(criteria: CompanyCriteria, output: Output, request: R
 
 
 @router.get("/{siren}", responses={304: {"description": "unchanged since the ETag given"}})
-async def get_company(siren: Siren, session: ReadSession, _: RegistryReader, request: Request,
-                      response: Response) -> schemas.CompanyOut:
+async def get_company(siren: Siren, session: ReadSession, _: RegistryReader, request: Request) -> schemas.CompanyOut:
     found = await registry.company_detail(session, siren)
     if found is None:
         raise not_found("company")
     out = schemas.company_out(SimpleNamespace(**found), found, with_source=True)
-    return not_modified(request, response, out) or out
+    return represented(request, out)
 
 
 @router.get("/{siren}/establishments")

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from services.fce import schemas
 from services.fce.api.access import Agent, RegistryReader
 from services.fce.api.criteria import EstablishmentCriteria, Siret
-from services.fce.api.etags import not_modified
+from services.fce.api.etags import represented
 from services.fce.api.results import export, facets_out
 from services.fce.repository import registry
 from services.fce.repository import search as searching
@@ -45,10 +45,10 @@ async def export_establishments(criteria: EstablishmentCriteria, output: Output,
 
 
 @router.get("/{siret}", responses={304: {"description": "unchanged since the ETag given"}})
-async def get_establishment(siret: Siret, session: ReadSession, _: RegistryReader, request: Request,
-                            response: Response) -> schemas.EstablishmentOut:
+async def get_establishment(siret: Siret, session: ReadSession, _: RegistryReader,
+                            request: Request) -> schemas.EstablishmentOut:
     found = await registry.establishment_detail(session, siret)
     if found is None:
         raise not_found("establishment")
     out = schemas.establishment_out(SimpleNamespace(**found), found, found["successions"], with_source=True)
-    return not_modified(request, response, out) or out
+    return represented(request, out)
