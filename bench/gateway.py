@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 DATABASE = "fabrique_bench_gateway"
 PATH = "/v1/notes?limit=10"
+HALF_LOAD_SLICES = 5
 
 
 def free_port() -> int:
@@ -268,8 +269,13 @@ async def measure(suite: Suite, duration_s: float, concurrency: int) -> dict[str
             results["service_cpu_per_request"] = cpu[0] / requests
             results["gateway_cpu_per_request"] = cpu[1] / requests
     half = results["gateway_rps_sat"] / 2
-    for name, port, request in (("direct", suite.notes_port, direct), ("gateway", suite.gateway_port, through)):
-        latencies = await open_loop(port, request, half, duration_s)
+    # Direct and through the gateway in alternating slices, so that whatever else the machine does
+    # meanwhile weighs on both sides alike (one long run each would compare two different moments).
+    half_load = {"direct": [], "gateway": []}
+    for _ in range(HALF_LOAD_SLICES):
+        for name, port, request in (("direct", suite.notes_port, direct), ("gateway", suite.gateway_port, through)):
+            half_load[name] += await open_loop(port, request, half, duration_s / HALF_LOAD_SLICES * 2)
+    for name, latencies in half_load.items():
         results[f"{name}_p50_half"] = percentile(latencies, 50)
         results[f"{name}_p99_half"] = percentile(latencies, 99)
     results["half_rate"] = half

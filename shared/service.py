@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -51,6 +52,10 @@ def create_service_app(
         if getattr(app.state, "keyset", None) is None:
             app.state.keyset = KeySet.from_settings()
         tasks = [asyncio.create_task(job(app)) for job in background]
+        # Everything built so far (app, schemas, metadata: ~150,000 objects) lives as long as the
+        # process: out of the collector's sight, a full collection takes ~0 ms instead of ~160 ms,
+        # which every request waiting behind it would have paid.
+        gc.freeze()
         try:
             yield
         finally:
