@@ -203,7 +203,9 @@ async def measure(iterations: int) -> None:
         "search companies by name": (SEARCH_TARGET_MS, lambda: ("/v1/companies/search", {"q": pick(words).lower()})),
     }
     served = Served(app)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=served), base_url="http://bench") as client:
+    # The app's lifespan, as when the service runs (it keeps the engine and keys given above).
+    async with app.router.lifespan_context(app), \
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=served), base_url="http://bench") as client:
         for _ in range(20):  # warm the caches and the connection pool
             for _, make in kinds.values():
                 path, params = make()
