@@ -27,23 +27,26 @@ class KeyEncryptionError(RuntimeError):
     """A stored private key that the configured key encryption key cannot open."""
 
 
+def _key_encryption() -> Fernet | None:
+    secret = get_gateway_settings().key_encryption_key
+    return Fernet(secret.encode()) if secret else None  # empty: unset
+
+
 def sealed(private_pem: str) -> str:
     """What is stored of a private key: encrypted when a key encryption key is configured."""
-    secret = get_gateway_settings().key_encryption_key or None  # empty: unset
-    if secret is None:
-        return private_pem
-    return SEALED + Fernet(secret.encode()).encrypt(private_pem.encode()).decode()
+    fernet = _key_encryption()
+    return private_pem if fernet is None else SEALED + fernet.encrypt(private_pem.encode()).decode()
 
 
 def unsealed(stored: str) -> str:
     """The PEM of a stored private key (keys stored before encryption was configured still load)."""
     if not stored.startswith(SEALED):
         return stored
-    secret = get_gateway_settings().key_encryption_key or None  # empty: unset
-    if secret is None:
+    fernet = _key_encryption()
+    if fernet is None:
         raise KeyEncryptionError("signing keys are encrypted: set FABRIQUE_GATEWAY_KEY_ENCRYPTION_KEY")
     try:
-        return Fernet(secret.encode()).decrypt(stored[len(SEALED):].encode()).decode()
+        return fernet.decrypt(stored[len(SEALED):].encode()).decode()
     except InvalidToken:
         raise KeyEncryptionError("FABRIQUE_GATEWAY_KEY_ENCRYPTION_KEY does not open the stored signing keys") from None
 

@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -101,9 +102,8 @@ def bind_app(app, engine: AsyncEngine) -> None:
 
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the endpoint returns, rolled back if it raises."""
-    async with request.app.state.sessionmaker() as session:
-        async with session.begin():
-            yield session
+    async with request.app.state.sessionmaker() as session, session.begin():
+        yield session
 
 
 async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -113,7 +113,7 @@ async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
     COMMITTED transaction.)"""
     sessionmaker = getattr(request.app.state, "read_sessionmaker", None)
     if sessionmaker is None:  # an app given only its transactional sessions (tests: the test's transaction)
-        async with request.app.state.sessionmaker() as session, session.begin():
+        async with asynccontextmanager(request_session)(request) as session:
             yield session
         return
     async with sessionmaker() as session:
