@@ -5,7 +5,7 @@
 1. Generates the three stock files in INSEE's format (all cores) into .data/bench/fce/<N>/, or
    reuses them when they are there.
 2. Imports them with the service's import (COPY, checks in SQL, indexes, swap) into its own
-   database (fabrique_bench_fce) and prints each step's time and rows/s, the target being >= 100,000
+   database (fabrique_bench_fce_<N>) and prints each step's time and rows/s, the target being >= 100,000
    rows/s of all three files end to end (--reuse skips the import when the registry already has N
    establishments; --import-only stops after it).
 3. Runs a fixed mix of requests through the service (ASGI app, real tokens, real PostgreSQL),
@@ -30,7 +30,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("FABRIQUE_LOG_LEVEL", "WARNING")  # one access log line per request would be measured too
 
-BENCH_DATABASE = "fabrique_bench_fce"
+
+
+def bench_database(establishments: int) -> str:
+    """One database per size, so that --reuse keeps the 1 M and the 11 M registries side by side."""
+    return f"fabrique_bench_fce_{establishments}"
 LOOKUP_TARGET_MS = 5.0
 SEARCH_TARGET_MS = 50.0
 NAME_PAGES_WORDS = 8
@@ -98,7 +102,7 @@ async def load(files, establishments: int, reuse: bool) -> None:
     try:
         have = await conn.fetchval("SELECT count(*) FROM fce.establishments")
         if reuse and have == establishments:
-            print(f"reusing the registry of {have:,} establishments in {BENCH_DATABASE}")
+            print(f"reusing the registry of {have:,} establishments in {bench_database(establishments)}")
             return
         steps: list[tuple[str, float]] = []
 
@@ -155,7 +159,7 @@ async def sample(session, rng: random.Random, n: int) -> dict[str, list]:
     return {"establishments": establishments[:n], "names": names, "words": words, "regions": regions}
 
 
-async def measure(iterations: int) -> None:
+async def measure(iterations: int, slowest: int = 0) -> None:
     import httpx
 
     from services.fce.app import create_app
@@ -212,15 +216,19 @@ async def measure(iterations: int) -> None:
                 await client.get(path, params=params, headers=headers)
         print(f"\n{iterations} requests per kind, in the service (ASGI, real tokens, PostgreSQL):")
         for name, (target, make) in kinds.items():
-            timings = []
+            timings, asked = [], []
             served.durations.clear()
             for _ in range(iterations):
                 path, params = make()
                 started = time.perf_counter()
                 response = await client.get(path, params=params, headers=headers)
                 timings.append((time.perf_counter() - started) * 1000)
+                asked.append(params or path)
                 assert response.status_code == 200, (path, params, response.text[:300])
             print(line(name, timings, target, served.durations))
+            if slowest:  # what to EXPLAIN next
+                for ms, what in sorted(zip(timings, asked, strict=True), key=lambda t: -t[0])[:slowest]:
+                    print(f"{'':<36}{ms:7.1f} ms  {what}")
 
         # Deep pages: follow the cursor of a broad search 100 pages deep, timing every page.
         timings, cursor, depth = [], None, 0
@@ -263,14 +271,16 @@ def main() -> None:
     parser.add_argument("--establishments", type=int, default=1_000_000)
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--reuse", action="store_true", help="keep the registry if it has N establishments")
+    parser.add_argument("--slowest", type=int, default=0, help="print the N slowest requests of each kind")
     parser.add_argument("--import-only", action="store_true", help="stop after the import (no query mix)")
     args = parser.parse_args()
 
     from shared.database import admin_url, create_database
     from shared.settings import PROJECT_ROOT, get_settings
 
-    asyncio.run(create_database(BENCH_DATABASE))
-    os.environ["FABRIQUE_DATABASE_URL"] = admin_url(BENCH_DATABASE).render_as_string(hide_password=False)
+    database = bench_database(args.establishments)
+    asyncio.run(create_database(database))
+    os.environ["FABRIQUE_DATABASE_URL"] = admin_url(database).render_as_string(hide_password=False)
     get_settings.cache_clear()
 
     from shared.bootstrap import prepare_database
@@ -282,7 +292,7 @@ def main() -> None:
     files = generate(args.establishments, directory)
     asyncio.run(load(files, args.establishments, args.reuse))
     if not args.import_only:
-        asyncio.run(measure(args.iterations))
+        asyncio.run(measure(args.iterations, args.slowest))
 
 
 if __name__ == "__main__":
