@@ -150,8 +150,8 @@ async def sample(session, rng: random.Random, n: int) -> dict[str, list]:
         return list((await session.execute(text(sql))).all())
 
     establishments = await values(
-        f"SELECT siret, siren, company_name, departement, naf_section FROM fce.establishments TABLESAMPLE SYSTEM (1) "
-        f"WHERE company_name IS NOT NULL LIMIT {n * 4}")
+        "SELECT siret, siren, company_name, departement, naf_section "
+        f"FROM fce.establishments TABLESAMPLE SYSTEM (1) REPEATABLE (7) WHERE company_name IS NOT NULL LIMIT {n * 4}")
     rng.shuffle(establishments)
     names = [r.company_name for r in establishments if len(r.company_name) >= 8][:n]
     words = [w for name in names for w in name.split() if len(w) >= 6 and w.isalpha()]

@@ -100,6 +100,8 @@ class Company(Base):
         Index("ix_companies_departement_rank_key_siren", "departement", "rank_key", "siren"),
         Index("ix_companies_commune_code_rank_key_siren", "commune_code", "rank_key", "siren"),
         Index("ix_companies_naf_rank_key_siren", "naf", "rank_key", "siren"),
+        Index("ix_companies_region_rank_key_siren", "region", "rank_key", "siren"),
+        Index("ix_companies_naf_section_rank_key_siren", "naf_section", "rank_key", "siren"),
         Index("ix_companies_search_vector", "search_vector", postgresql_using="gin"),
     )
 
@@ -164,6 +166,8 @@ class Establishment(Base):
         Index("ix_establishments_departement_rank_key_siret", "departement", "rank_key", "siret"),
         Index("ix_establishments_commune_code_rank_key_siret", "commune_code", "rank_key", "siret"),
         Index("ix_establishments_naf_rank_key_siret", "naf", "rank_key", "siret"),
+        Index("ix_establishments_region_rank_key_siret", "region", "rank_key", "siret"),
+        Index("ix_establishments_naf_section_rank_key_siret", "naf_section", "rank_key", "siret"),
         Index("ix_establishments_search_vector", "search_vector", postgresql_using="gin"),
     )
 

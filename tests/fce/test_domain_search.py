@@ -11,7 +11,9 @@ from services.fce.domain.search import (
     code_problem,
     company_rank,
     establishment_rank,
+    gather_filtered_words,
     gather_words,
+    gathering_cost,
     interpret,
     next_words_walk,
     no_statistics,
@@ -211,3 +213,24 @@ def test_a_walk_for_words_goes_on_as_far_as_the_rows_it_found_need_then_gives_wa
     # Near the crossover, the first walk goes as far as twice what the frequency says, short of gathering.
     assert next_words_walk(9_855, rows=1_000_000, limit=51) == 9_855
     assert next_words_walk(12_000, rows=1_000_000, limit=51) == 8_500
+
+
+def test_with_filters_a_frequent_word_in_a_small_area_is_walked_and_a_rare_word_gathered():
+    # 11 M rows; a département keeps 3 %. "associes" matches 189,000 names: gathering reads them
+    # all from the GIN index, walking the département finds a page in about 51 / 1.7 % = 3,000 rows.
+    assert not gather_filtered_words(189_000, rows=11_000_000, kept=0.03, limit=51)
+    # 600 matches: gathering them costs less than walking the whole département for so few.
+    assert gather_filtered_words(600, rows=11_000_000, kept=0.03, limit=51)
+    # A commune of 2,000 rows is walked whole sooner than 40,000 matches gathered.
+    assert not gather_filtered_words(40_000, rows=11_000_000, kept=2_000 / 11_000_000, limit=51)
+
+
+def test_gathering_with_filters_costs_the_words_matches_anywhere_and_the_filters_index():
+    assert gathering_cost(10_000, rows=1_000_000) == 10_000  # no filter: one row per match
+    # 64,000 matches, a département of 338,000 rows: the GIN matches, then the département's
+    # index ANDed (cheaper than reading the 64,000 rows).
+    cost = gathering_cost(64_000, rows=11_000_000, kept=338_000 / 11_000_000)
+    assert cost == pytest.approx(0.25 * 64_000 + 0.15 * 338_000 + 64_000 * 338_000 / 11_000_000)
+    # A walk that found 25 rows of 51 in 4,154 goes on rather than gather at that cost.
+    assert next_words_walk(1_970, 338_000, 51, read=4_154, found=25, last=4_154, gather=cost) == 6_532
+    assert next_words_walk(1_970, 338_000, 51, read=4_154, found=25, last=4_154) is None

@@ -232,7 +232,7 @@ def walking(monkeypatch, walk):
     monkeypatch.setattr(searching, "walk_to_drive", lambda *args, **kwargs: walk)
 
 
-@pytest.mark.parametrize("walk", [None, "departement", "naf"])
+@pytest.mark.parametrize("walk", [None, "region", "naf_section"])
 async def test_filters_only_give_the_right_rows_in_rank_order_whichever_index_is_read(fce, agent, monkeypatch,
                                                                                        walk):
     filters = {"region": ["84", "11"], "naf_section": ["G", "C", "F"], "state": "A"}
@@ -245,7 +245,7 @@ async def test_filters_only_give_the_right_rows_in_rank_order_whichever_index_is
     assert seen == expected
 
 
-@pytest.mark.parametrize("walk", [None, "departement", "naf"])
+@pytest.mark.parametrize("walk", [None, "region", "naf_section"])
 async def test_a_rare_sector_with_sizes_over_a_large_area_finds_its_few_rows(fce, agent, monkeypatch, walk):
     bands = ["00", "01", "02", "NN"]
     everywhere = await every_item(fce, agent, region=["84", "11", "76"])
@@ -284,8 +284,9 @@ def reading_words(monkeypatch, gather: bool, walks: list[int] | None = None):
     """Make the words tier gather its matches, or walk the rank index (walks checking so many rows
     each, then gather), whatever the words' frequency says."""
     monkeypatch.setattr(searching, "gather_words", lambda *args, **kwargs: gather)
+    monkeypatch.setattr(searching, "gather_filtered_words", lambda *args, **kwargs: gather)
     if walks is not None:
-        def next_walk(expected, rows, limit, read=0, found=0, last=0):
+        def next_walk(expected, rows, limit, read=0, found=0, last=0, gather=None):
             done = [sum(walks[:i]) for i in range(len(walks))]
             return walks[done.index(read)] if read in done else None
         monkeypatch.setattr(searching, "next_words_walk", next_walk)
@@ -303,6 +304,27 @@ async def test_pages_of_a_word_are_the_same_whether_its_matches_are_gathered_or_
     reading_words(monkeypatch, gather, walks)
     assert (await search(fce, agent, q=q, limit=1000))["items"] == everything
     assert await pages_of(fce, agent, 7, q=q) == [item["siret"] for item in everything]
+
+
+FILTERS = {
+    "one département": ({"departement": "13"}, lambda item: item["departement"] == "13"),
+    "three départements, open": ({"departement": ["13", "69", "75"], "state": "A"},
+                                 lambda item: item["departement"] in ("13", "69", "75") and item["state"] == "A"),
+    "a région and a sector": ({"region": "84", "naf_section": ["G", "C"]},
+                              lambda item: item["region"] == "84" and item["activity"]["naf_section"] in ("G", "C")),
+}
+
+
+@pytest.mark.parametrize(("gather", "walks"), [(True, None), (False, [10**9]), (False, [3]), (False, [2, 4, 8])])
+@pytest.mark.parametrize("filtered", list(FILTERS))
+@pytest.mark.parametrize("q", ["de", "sci"])
+async def test_pages_of_a_word_with_filters_are_its_matches_the_filters_keep_however_read(
+        fce, agent, monkeypatch, q, filtered, gather, walks):
+    params, keeps = FILTERS[filtered]
+    everything = (await search(fce, agent, q=q, limit=1000))["items"]
+    expected = [item["siret"] for item in everything if keeps(item)]
+    reading_words(monkeypatch, gather, walks)
+    assert len(expected) > 2 and await pages_of(fce, agent, 2, q=q, **params) == expected
 
 
 async def test_company_pages_of_a_word_are_the_same_whether_gathered_or_walked(fce, agent, monkeypatch):

@@ -44,7 +44,9 @@ from services.fce.domain.search import (
     QueryKind,
     Tier,
     WordFacts,
+    gather_filtered_words,
     gather_words,
+    gathering_cost,
     next_words_walk,
     no_statistics,
     possible_ranks,
@@ -57,9 +59,12 @@ from services.fce.domain.search import (
 from services.fce.models import Company, Establishment
 from services.fce.repository.sirene_sql import city_of_arrondissement
 from shared.pagination import PageParams, after, decode_cursor, encode_cursor
-from shared.referentials import EARTH_RADIUS_KM, departements_of_regions
+from shared.referentials import EARTH_RADIUS_KM
 
-_SERIAL = text("SET LOCAL max_parallel_workers_per_gather = 0")
+# A page reads a few hundred index entries: starting parallel workers would cost more. A GIN
+# bitmap of a frequent word (300,000 rows at 11 million) outgrows the default 4 MB and turns lossy:
+# then every row of its pages is checked again, 460,000 of them for one page.
+_SERIAL = text("SELECT set_config('max_parallel_workers_per_gather', '0', true), set_config('work_mem', '64MB', true)")
 _PARALLEL = text("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
 LAST_CHARACTER = "\U0010ffff"  # above any character: name_norm < prefix + it bounds a prefix range
 NO_DATE = date(1, 1, 1)
@@ -164,8 +169,7 @@ _NEAR_COMMUNES = text(
 # A list filter on one of these columns (each has an index on (column, rank_key, id)) may be read
 # value by value in rank order: a page then costs a few index reads per value instead of fetching
 # and sorting every row of a région or a NAF section.
-WALKABLE_COLUMNS = ("commune_code", "departement", "naf")
-_NAF_OF_SECTIONS = text("SELECT code FROM ref.naf WHERE section = ANY(:sections) ORDER BY code")
+WALKABLE_COLUMNS = ("commune_code", "departement", "region", "naf", "naf_section")
 
 
 @dataclass
@@ -173,6 +177,7 @@ class Conditions:
     other: list[ColumnElement]
     lists: dict[str, tuple[Column, list[str]]]  # list filters on walkable columns
     walk: tuple[str, Column, list[str]] | None = None  # the column read value by value, and its values
+    share: float = 1.0  # estimated share of the rows kept (by the lists and the ranks; others unknown)
 
     def all(self) -> list[ColumnElement]:
         return [*self.other, *(_one_of(column, values) for column, values in self.lists.values())]
@@ -185,7 +190,10 @@ class Conditions:
 
 
 def _one_of(column: Column, values: list[str]) -> ColumnElement:
-    # One array parameter, whatever the number of values (a 200 km radius holds thousands of communes).
+    """One array parameter, whatever the number of values (a 200 km radius holds thousands of
+    communes); one value is an equality, which the planner knows leaves the index in rank order."""
+    if len(values) == 1:
+        return column == values[0]
     return column == any_(literal(values, ARRAY(Text))) if values else false()
 
 
@@ -227,9 +235,9 @@ async def table_statistics(session: AsyncSession, target: Target) -> tuple[float
 
 
 async def filter_conditions(session: AsyncSession, target: Target, filters: Filters, limit: int) -> Conditions:
-    """SQL of the filters. Places become commune codes or départements, which are indexed: a
-    région is its départements, an EPCI or a postcode its communes, near= the communes around.
-    State, head office and size are the rank's parts: a condition on the rank, read in the index."""
+    """SQL of the filters, and which list filter to walk. Places are indexed codes: an EPCI or a
+    postcode is its communes, near= the communes around. State, head office and size are the
+    rank's parts: a condition on the rank, read in the index."""
     c = target.c
     conditions: list[ColumnElement] = []
     companies = target is COMPANIES
@@ -240,8 +248,7 @@ async def filter_conditions(session: AsyncSession, target: Target, filters: Filt
         conditions.append(c.rank_key == any_(literal(ranks, ARRAY(SmallInteger))))
     if filters.headcount_band and not ranks_decide_bands(filters.headcount_band):
         conditions.append(_one_of(c.headcount_band, filters.headcount_band))
-    for column, values in ((c.naf_section, filters.naf_section), (c.epci, filters.epci),
-                           (c.postcode, filters.postcode)):
+    for column, values in ((c.epci, filters.epci), (c.postcode, filters.postcode)):
         if values:
             conditions.append(_one_of(column, values))
     for column, value in ((c.employer, filters.employer), (c.ess, filters.ess)):
@@ -265,30 +272,26 @@ async def filter_conditions(session: AsyncSession, target: Target, filters: Filt
         narrow((await session.execute(_NEAR_COMMUNES, {
             "lat": near.latitude, "lon": near.longitude, "dlat": dlat, "dlon": dlon, "radius": near.radius_km,
         })).scalars())
-    departements: set[str] | None = set(filters.departement) if filters.departement else None
-    if filters.region:
-        of_regions = set(await departements_of_regions(session, filters.region))
-        departements = of_regions if departements is None else departements & of_regions
 
-    lists = {name: (c[name], sorted(values)) for name, values in (
-        ("commune_code", communes), ("departement", departements), ("naf", set(filters.naf) or None))
-        if values is not None}
-    walks = {name: values for name, (_, values) in lists.items()}
-    if filters.naf_section and "naf" not in walks:  # a section is walked by its NAF codes (all levels)
-        walks["naf"] = list((await session.execute(_NAF_OF_SECTIONS, {"sections": filters.naf_section})).scalars())
+    asked = {"departement": filters.departement, "region": filters.region, "naf": filters.naf,
+             "naf_section": filters.naf_section}
+    lists = {name: (c[name], sorted(values)) for name, values in asked.items() if values}
+    if communes is not None:  # empty: the places hold no commune, nothing matches
+        lists["commune_code"] = (c.commune_code, sorted(communes))
     found = Conditions(conditions, lists)
-    if any(not values for values in walks.values()):
-        return found  # a list that nothing matches: no walk, the condition is false
-    if walks:
-        rows, statistics = await table_statistics(session, target)
-        candidates = [ListFilter(name, len(values), (statistics.get(name) or no_statistics(name)).share(values))
-                      for name, values in walks.items()]
-        ranked = 1.0 if ranks is None else (statistics.get("rank_key") or no_statistics("rank_key")).share(
-            str(rank) for rank in ranks)
+    if ranks is None and not lists:
+        return found
+    rows, statistics = await table_statistics(session, target)
+    candidates = [ListFilter(name, len(values), (statistics.get(name) or no_statistics(name)).share(values))
+                  for name, (_, values) in lists.items()]
+    ranked = 1.0 if ranks is None else (statistics.get("rank_key") or no_statistics("rank_key")).share(
+        str(rank) for rank in ranks)
+    found.share = ranked * math.prod(candidate.share for candidate in candidates)
+    if candidates and all(values for _, values in lists.values()):
         walked = walk_to_drive(candidates, rows, limit, checks_rows=len(conditions) > (ranks is not None),
                                ranked=ranked)
-        if walked:
-            found.walk = (walked, c[walked], walks[walked])
+        if walked in lists:
+            found.walk = (walked, *lists[walked])
     return found
 
 
@@ -372,50 +375,80 @@ def _gathered_select(target: Target, branch: Branch, conditions: Conditions, sta
             .order_by(best.c.rank_key, best.c[target.id.name]))
 
 
-def _bounded_walk(target: Target, branch: Branch, start: list | None, limit: int, bound: int):
-    """The branch's first `limit` rows among the next `bound` rows of the rank index (fewer when
+def _walk_keys(target: Target, branch: Branch, conditions: Conditions, start: list | None, bound: int):
+    """The keys (rank_key, id) of the next `bound` rows the filters keep after `start`, in rank
+    order: one range of an index, or, when the walked filter has several values, each value's
+    first `bound` rows merged (one index range each, the same statement whatever their number)."""
+    if conditions.walk is None or len(conditions.walk[2]) == 1:
+        return (select(target.c.rank_key, target.id).where(*conditions.all(), *_after(branch.order, start))
+                .order_by(*branch.order).limit(bound))
+    _, column, values = conditions.walk
+    value = func.unnest(literal(values, ARRAY(Text))).table_valued("value").render_derived(name="walked")
+    first = (select(target.c.rank_key, target.id)
+             .where(column == value.c.value, *conditions.besides_walk(), *_after(branch.order, start))
+             .order_by(*branch.order).limit(bound).lateral("first"))
+    return (select(first.c.rank_key, first.c[target.id.name]).select_from(value).join(first, true())
+            .order_by(first.c.rank_key, first.c[target.id.name]).limit(bound))
+
+
+def _bounded_walk(target: Target, branch: Branch, conditions: Conditions, start: list | None, limit: int,
+                  bound: int):
+    """The branch's first `limit` rows among the next `bound` rows the filters keep (fewer when
     they are sparser than that). Only the keys go through the walk, the rows found are read after."""
-    checked = (select(target.c.rank_key, target.id, branch.condition.label("hit"))
-               .where(*_after(branch.order, start)).order_by(*branch.order).limit(bound).subquery("checked"))
+    if conditions.walk is None or len(conditions.walk[2]) == 1:  # one index range: check each row as it comes
+        checked = (select(target.c.rank_key, target.id, branch.condition.label("hit"))
+                   .where(*conditions.all(), *_after(branch.order, start))
+                   .order_by(*branch.order).limit(bound).subquery("checked"))
+    else:  # the merged keys first, then their rows checked
+        keys = _walk_keys(target, branch, conditions, start, bound).subquery("keys")
+        checked = (select(keys.c.rank_key, keys.c[target.id.name], branch.condition.label("hit"))
+                   .select_from(keys.join(target.table, target.id == keys.c[target.id.name])).subquery("checked"))
     order = [checked.c.rank_key, checked.c[target.id.name]]
     kept = select(*order).where(checked.c.hit).order_by(*order).limit(limit).subquery("kept")
     return (select(*_columns(target)).select_from(kept.join(target.table, target.id == kept.c[target.id.name]))
             .order_by(kept.c.rank_key, kept.c[target.id.name]))
 
 
-def _walk_end(target: Target, branch: Branch, start: list | None, bound: int):
-    """The keys of the `bound`-th row of the rank index after `start` (none: the index ends before)."""
-    return (select(target.c.rank_key, target.id).where(*_after(branch.order, start)).order_by(*branch.order)
-            .offset(bound - 1).limit(1))
+def _walk_end(target: Target, branch: Branch, conditions: Conditions, start: list | None, bound: int):
+    """The keys of the `bound`-th row the filters keep after `start` (none: there are fewer)."""
+    keys = _walk_keys(target, branch, conditions, start, bound).subquery("keys")
+    return select(keys.c.rank_key, keys.c[target.id.name]).order_by(
+        keys.c.rank_key, keys.c[target.id.name]).offset(bound - 1).limit(1)
 
 
 async def _words_rows(session: AsyncSession, target: Target, branch: Branch, terms: NameTerms,
                       conditions: Conditions, start: list | None, limit: int) -> list | None:
     """The words tier's rows when the words' frequency decides how to read them (None: the
-    planner's plain statement decides). Rare words are gathered; frequent ones, with no filter,
-    are walked in rank order, walk after walk until gathering costs less (see
-    `next_words_walk`)."""
+    planner's plain statement decides, for several words). Rare words are gathered; frequent ones
+    are walked in rank order through the rows the filters keep (the rank index without filters),
+    walk after walk until gathering costs less (see `next_words_walk`)."""
     if terms.share is None:
         return None
     rows, _ = await table_statistics(session, target)
     expected = terms.share * rows
-    if gather_words(expected, rows, limit):
-        return list((await session.execute(_gathered_select(target, branch, conditions, start, limit))).mappings())
+    gather = gathering_cost(expected, rows, conditions.share)
     if conditions.all():
-        return None
+        if gather_filtered_words(expected, rows, conditions.share, limit):
+            return list((await session.execute(_gathered_select(target, branch, conditions, start, limit))).mappings())
+        # The walk's own index: the kept rows, where the words are assumed as frequent as anywhere.
+        rows = max(rows * conditions.share, 1.0)
+        expected = terms.share * rows
+    elif gather_words(expected, rows, limit):
+        return list((await session.execute(_gathered_select(target, branch, conditions, start, limit))).mappings())
     found: list[dict] = []
     read = 0
-    bound = next_words_walk(expected, rows, limit)
+    bound = next_words_walk(expected, rows, limit, gather=gather)
     while bound is not None:
-        found += (await session.execute(_bounded_walk(target, branch, start, limit - len(found), bound))).mappings()
+        found += (await session.execute(_bounded_walk(target, branch, conditions, start, limit - len(found),
+                                                      bound))).mappings()
         if len(found) == limit:
             return found
-        end = (await session.execute(_walk_end(target, branch, start, bound))).first()
+        end = (await session.execute(_walk_end(target, branch, conditions, start, bound))).first()
         if end is None:
-            return found  # the index ended within the walk
+            return found  # the kept rows ended within the walk
         start = list(end)
         read += bound
-        bound = next_words_walk(expected, rows, limit, read, len(found), bound)
+        bound = next_words_walk(expected, rows, limit, read, len(found), bound, gather)
     gathered = await session.execute(_gathered_select(target, branch, conditions, start, limit - len(found)))
     return found + list(gathered.mappings())
 
@@ -551,7 +584,6 @@ class Result:
 
 async def search(session: AsyncSession, target: Target, query: Query, filters: Filters, sort: str,
                  page: PageParams, facet_names: list[str]) -> Result:
-    # A page reads a few hundred index entries: starting parallel workers would cost more.
     await session.execute(_SERIAL)
     terms = await _terms(session, query)
     conditions = await filter_conditions(session, target, filters, page.limit + 1)
