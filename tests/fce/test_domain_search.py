@@ -8,10 +8,11 @@ from services.fce.domain.search import (
     ListFilter,
     QueryKind,
     WordFacts,
+    WordMatch,
     code_problem,
     company_rank,
+    driving_words,
     establishment_rank,
-    gather_filtered_words,
     gather_words,
     gathering_cost,
     interpret,
@@ -176,7 +177,7 @@ def test_only_the_rows_of_the_possible_ranks_count_as_read():
     assert walk_to_drive([région, section], rows=1_000_000, limit=51, checks_rows=True, ranked=0.05) == "naf"
 
 
-def test_a_words_share_counts_its_corrections_and_prefixes_and_is_unknown_for_several_words():
+def test_a_words_share_counts_its_corrections_and_prefixes_and_several_words_are_taken_as_independent():
     facts = [
         WordFacts("boulangrie", False, False, (("boulangerie", 0.4), ("boulanger", 0.5)),
                   {"boulangerie": 300, "boulanger": 100}),
@@ -187,8 +188,28 @@ def test_a_words_share_counts_its_corrections_and_prefixes_and_is_unknown_for_se
     assert [m.names for m in matches] == [400, 2000, 50]
     assert words_share(matches[:1], names=10_000) == pytest.approx(0.04)
     assert words_share(matches[2:], names=10_000) == pytest.approx(0.005)
-    assert words_share(matches, names=10_000) is None
+    assert words_share(matches, names=10_000) == pytest.approx(0.04 * 0.2 * 0.005)
     assert words_share([], names=10_000) == 0.0
+
+
+def test_the_index_gathers_whole_words_and_a_prefix_only_when_it_is_the_rarest():
+    hamel, perrot, associes = (WordMatch((word,), prefix=word == "associes", names=names, alone={word: names})
+                               for word, names in (("hamel", 900), ("perrot", 1_200), ("associes", 189_000)))
+    assert driving_words([hamel, perrot, associes]) == [hamel, perrot]
+    dup = WordMatch(("dup",), prefix=True, names=50, alone={"dup": 50})
+    assert driving_words([hamel, dup]) == [hamel, dup]
+    assert driving_words([associes]) == [associes]
+    # A mistyped last word no name starts with costs the index nothing as a prefix: it drives.
+    typo = WordMatch(("associiation", "association"), prefix=True, names=250_000,
+                     alone={"associiation": 0, "association": 250_000})
+    assert driving_words([hamel, typo]) == [hamel, typo]
+
+
+def test_two_typos_of_one_word_match_as_often_as_that_word():
+    first = WordMatch(("atnilles", "alpilles", "antilles"), names=32_000,
+                      alone={"atnilles": 0, "alpilles": 700, "antilles": 31_300})
+    second = WordMatch(("antliles", "antilles"), prefix=True, names=31_300, alone={"antliles": 0, "antilles": 31_300})
+    assert words_share([first, second], names=4_000_000) == pytest.approx(31_300 / 4_000_000)
 
 
 def test_rare_words_are_gathered_and_frequent_ones_walked_in_rank_order():
@@ -197,6 +218,9 @@ def test_rare_words_are_gathered_and_frequent_ones_walked_in_rank_order():
     assert gather_words(2_300, rows=1_000_000, limit=51)
     assert not gather_words(25_000, rows=1_000_000, limit=51)
     assert words_walk_bound(10, 51) == 51
+    # Two words matching 20 names together, the rarer 20,000 alone: the index gives those 20,000.
+    assert gather_words(20, rows=1_000_000, limit=51)
+    assert not gather_words(2_000, rows=1_000_000, limit=51, gathered=60_000)
 
 
 def test_a_walk_for_words_goes_on_as_far_as_the_rows_it_found_need_then_gives_way_to_gathering():
@@ -218,11 +242,11 @@ def test_a_walk_for_words_goes_on_as_far_as_the_rows_it_found_need_then_gives_wa
 def test_with_filters_a_frequent_word_in_a_small_area_is_walked_and_a_rare_word_gathered():
     # 11 M rows; a département keeps 3 %. "associes" matches 189,000 names: gathering reads them
     # all from the GIN index, walking the département finds a page in about 51 / 1.7 % = 3,000 rows.
-    assert not gather_filtered_words(189_000, rows=11_000_000, kept=0.03, limit=51)
+    assert not gather_words(189_000, rows=11_000_000, limit=51, kept=0.03)
     # 600 matches: gathering them costs less than walking the whole département for so few.
-    assert gather_filtered_words(600, rows=11_000_000, kept=0.03, limit=51)
+    assert gather_words(600, rows=11_000_000, limit=51, kept=0.03)
     # A commune of 2,000 rows is walked whole sooner than 40,000 matches gathered.
-    assert not gather_filtered_words(40_000, rows=11_000_000, kept=2_000 / 11_000_000, limit=51)
+    assert not gather_words(40_000, rows=11_000_000, limit=51, kept=2_000 / 11_000_000)
 
 
 def test_gathering_with_filters_costs_the_words_matches_anywhere_and_the_filters_index():

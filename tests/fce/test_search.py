@@ -284,7 +284,6 @@ def reading_words(monkeypatch, gather: bool, walks: list[int] | None = None):
     """Make the words tier gather its matches, or walk the rank index (walks checking so many rows
     each, then gather), whatever the words' frequency says."""
     monkeypatch.setattr(searching, "gather_words", lambda *args, **kwargs: gather)
-    monkeypatch.setattr(searching, "gather_filtered_words", lambda *args, **kwargs: gather)
     if walks is not None:
         def next_walk(expected, rows, limit, read=0, found=0, last=0, gather=None):
             done = [sum(walks[:i]) for i in range(len(walks))]
@@ -293,7 +292,7 @@ def reading_words(monkeypatch, gather: bool, walks: list[int] | None = None):
 
 
 @pytest.mark.parametrize(("gather", "walks"), [(True, None), (False, [10**9]), (False, [3]), (False, [2, 4, 8])])
-@pytest.mark.parametrize("q", ["de", "sci", "fils", "vermandois"])
+@pytest.mark.parametrize("q", ["de", "sci", "fils", "vermandois", "vermandois fi"])
 async def test_pages_of_a_word_are_the_same_whether_its_matches_are_gathered_or_walked(fce, agent, monkeypatch,
                                                                                        q, gather, walks):
     # "de" has many rows in both tiers, "sci" starts nearly every name holding it (a sparse words tier).

@@ -201,6 +201,7 @@ class WordMatch:
     alternatives: tuple[str, ...]  # any of them will do
     prefix: bool = False  # the first alternative also matches as a prefix
     names: int = 0  # how many names hold one of the alternatives (at most: a name may hold several)
+    alone: dict[str, int] = field(default_factory=dict, compare=False)  # names holding each alternative
 
 
 def word_matches(facts: list[WordFacts], prefix_last_word: bool) -> list[WordMatch]:
@@ -213,7 +214,7 @@ def word_matches(facts: list[WordFacts], prefix_last_word: bool) -> list[WordMat
         prefix = is_last and prefix_last_word
         own = fact.prefix_frequency if prefix else fact.frequencies.get(fact.word, 0)
         if fact.known or (prefix and fact.prefix_known):
-            matches.append(WordMatch((fact.word,), prefix=prefix, names=own))
+            matches.append(WordMatch((fact.word,), prefix=prefix, names=own, alone={fact.word: own}))
             continue
         corrections = tuple(
             word for word, distance in fact.nearest[:MAX_CORRECTIONS] if distance <= MAX_DISTANCE and word != fact.word
@@ -221,21 +222,31 @@ def word_matches(facts: list[WordFacts], prefix_last_word: bool) -> list[WordMat
         if len(fact.word) < MIN_CORRECTED_LENGTH or not corrections:
             matches.append(WordMatch((fact.word,), prefix=prefix, names=own))  # matches nothing, and says so
         else:
-            matches.append(WordMatch((fact.word, *corrections), prefix=prefix,
-                                     names=own + sum(fact.frequencies.get(word, 0) for word in corrections)))
+            alone = {fact.word: own, **{word: fact.frequencies.get(word, 0) for word in corrections}}
+            matches.append(WordMatch((fact.word, *corrections), prefix=prefix, names=sum(alone.values()),
+                                     alone=alone))
     return matches
 
 
-def words_share(matches: list[WordMatch], names: float) -> float | None:
-    """The share of names matching one word (itself, its corrections, or as a prefix). None for
-    several: how often words go together is unknown here (the rarest word's share can be far too
-    high, their product far too low), and PostgreSQL's planner, which only goes wrong for a lone
-    frequent word, reads their GIN bitmaps together well enough."""
+def words_share(matches: list[WordMatch], names: float) -> float:
+    """The share of names matching every word: one word's own (itself, its corrections, or as a
+    prefix); several words taken as independent, unless an alternative of every one of them holds
+    them all (two typos of one word). Words that go together are underestimated: that only steers
+    how a page is read, and a walk that finds them sparser than expected gives way."""
     if not matches:
         return 0.0
-    if len(matches) > 1:
-        return None
-    return min(1.0, matches[0].names / max(names, 1.0))
+    independent = math.prod(min(1.0, match.names / max(names, 1.0)) for match in matches)
+    common = set.intersection(*(set(match.alternatives) for match in matches))
+    return max([independent, *(min(1.0, matches[0].alone.get(word, 0) / max(names, 1.0)) for word in common)])
+
+
+def driving_words(matches: list[WordMatch]) -> list[WordMatch]:
+    """The words whose matches the GIN index gives, the others being checked on the rows it gives:
+    every word but one typed as a prefix that more names start with than hold the rarest word. The
+    index reads every word starting with a prefix, whole, where it skips through whole words along
+    the rarest one: in "hamel perrot et associes", 'associes' as a prefix read 189,000 entries."""
+    rarest = min(match.names for match in matches)
+    return [match for match in matches if not match.prefix or match.alone.get(match.alternatives[0], 0) <= rarest]
 
 
 def words_walk_bound(rows: float, limit: int) -> int:
@@ -244,39 +255,38 @@ def words_walk_bound(rows: float, limit: int) -> int:
     return max(limit, math.ceil(math.sqrt(limit * max(rows, 1.0))))
 
 
-def gather_words(expected: float, rows: float, limit: int) -> bool:
-    """Whether to gather every match of the words (one GIN bitmap) and keep the best `limit` by
-    rank, rather than walk the rank index checking each row. Gathering costs about one read per
-    match, whatever the page's depth; the walk about limit / (share of rows matching) reads. So
-    rare words are gathered, frequent ones walked, and a page costs at most about
-    sqrt(limit × rows) reads either way when the words' frequency is right."""
-    return expected <= words_walk_bound(rows, limit)
-
-
 # Costs against checking one row of a walk (2.5 µs here: index entry, row, words), measured at 11
 # million establishments: a match of the words read from the GIN index 0.66 µs, an entry of a
-# filter's own index read into a bitmap 0.37 µs.
+# filter's own index read into a bitmap 0.37 µs, an entry of the rarest of several words, along
+# which the index skips through the others, 0.22 µs.
 GIN_ENTRY_COST = 0.25
 FILTER_ENTRY_COST = 0.15
+GIN_SKIP_COST = 0.1
 
 
-def gathering_cost(expected: float, rows: float, kept: float = 1.0) -> float:
-    """What gathering the words' `expected` matches (of `rows`) costs, in rows a walk checks. No
-    filter: a row read per match, for its rank. Filters keeping a share `kept` of the rows: every
-    match of the GIN index wherever it is, then the rows the filters keep among them, or, when
-    the planner ANDs the filters' own index, that index's entries too."""
+def gathering_cost(expected: float, rows: float, kept: float = 1.0, rarest: float | None = None) -> float:
+    """What gathering the `expected` matches (of `rows`) of the words the index reads costs, in rows
+    a walk checks. No filter: a row read per match, for its rank. Filters keeping a share `kept` of
+    the rows: every match of the GIN index wherever it is, then the rows the filters keep among
+    them, or, when the planner ANDs the filters' own index, that index's entries too. Several
+    words: the index also reads the `rarest` one's entries."""
+    skipped = 0.0 if rarest is None else GIN_SKIP_COST * rarest
     if kept >= 1.0:
-        return expected
-    return GIN_ENTRY_COST * expected + min(expected, FILTER_ENTRY_COST * kept * rows + kept * expected)
+        return expected + skipped
+    return skipped + GIN_ENTRY_COST * expected + min(expected, FILTER_ENTRY_COST * kept * rows + kept * expected)
 
 
-def gather_filtered_words(expected: float, rows: float, kept: float, limit: int) -> bool:
-    """With filters keeping a share `kept` of the rows: whether to gather the words' `expected`
-    matches rather than walk the kept rows in rank order checking the words, which costs about
-    limit / (the words' share) rows, at most every kept row: a frequent word in a small area is
-    walked, a rare word anywhere gathered."""
-    walk = min(kept * rows, limit * rows / max(expected, 1.0))
-    return gathering_cost(expected, rows, kept) <= walk
+def gather_words(expected: float, rows: float, limit: int, kept: float = 1.0, gathered: float | None = None,
+                 rarest: float | None = None) -> bool:
+    """Whether to gather the words' matches (the GIN index) and keep the best `limit` by rank,
+    rather than walk the rank index (or the rows the filters keep, a share `kept` of the rows)
+    checking each row: the walk checks about limit / (the words' share) rows, at most every kept
+    row. So rare words are gathered, frequent ones walked, and, without filters, a page costs at
+    most about sqrt(limit × rows) reads either way when the words' frequency is right.
+    `expected`: rows matching every word; `gathered`: matches the index gives (see `driving_words`),
+    `rarest`: matches of the rarest of them, when several."""
+    cost = gathering_cost(expected if gathered is None else gathered, rows, kept, rarest)
+    return cost <= min(kept * rows, limit * rows / max(expected, 1.0))
 
 
 def next_words_walk(expected: float, rows: float, limit: int, read: int = 0, found: int = 0,

@@ -44,7 +44,7 @@ from services.fce.domain.search import (
     QueryKind,
     Tier,
     WordFacts,
-    gather_filtered_words,
+    driving_words,
     gather_words,
     gathering_cost,
     next_words_walk,
@@ -92,6 +92,9 @@ class NameTerms:
     norm: str  # the typed name as stored names are normalised ("" when nothing is left)
     tsquery: str | None  # every significant word, corrected when unknown
     share: float | None = None  # estimated share of names matching the words (steers how pages are read)
+    driving: str | None = None  # the words read from the GIN index, when not all of them (see driving_words)
+    driving_share: float | None = None  # estimated share of names matching those
+    rarest_share: float | None = None  # share of names holding the rarest of those, when several
 
 
 # For each typed word: is it an indexed word, does one start with it, and the nearest ones by
@@ -138,8 +141,13 @@ async def name_terms(session: AsyncSession, query: Query, names: float) -> NameT
         facts[i] = fact
     ordered = [facts[i] for i in sorted(facts)]
     matches = word_matches(ordered, query.prefix_last_word)
-    return NameTerms(" ".join(f.word for f in ordered), tsquery_text(matches) if matches else None,
-                     words_share(matches, names))
+    norm = " ".join(f.word for f in ordered)
+    if not matches:
+        return NameTerms(norm, None, 0.0)
+    driving = driving_words(matches)
+    return NameTerms(norm, tsquery_text(matches), words_share(matches, names),
+                     tsquery_text(driving) if len(driving) < len(matches) else None, words_share(driving, names),
+                     min(words_share([match], names) for match in driving) if len(driving) > 1 else None)
 
 
 # Communes of an EPCI, including the arrondissements of Paris, Lyon and Marseille (which the
@@ -320,7 +328,9 @@ def branches(target: Target, query: Query, terms: NameTerms | None) -> list[Bran
         prefix = and_(c.name_norm >= terms.norm, c.name_norm < terms.norm + LAST_CHARACTER)
         found.append(Branch(Tier.NAME, prefix, [c.name_norm, *ranked]))
     if terms and terms.tsquery:
-        words = c.search_vector.op("@@")(cast(literal(terms.tsquery), TSQUERY))
+        words = c.search_vector.op("@@")(cast(literal(terms.driving or terms.tsquery), TSQUERY))
+        if terms.driving:  # the other words checked on the rows found: a function call, which no index serves
+            words = and_(words, func.ts_match_vq(c.search_vector, cast(literal(terms.tsquery), TSQUERY)))
         if prefix is not None:
             words = and_(words, or_(c.name_norm.is_(None), c.name_norm < terms.norm,
                                     c.name_norm >= terms.norm + LAST_CHARACTER))
@@ -417,24 +427,21 @@ def _walk_end(target: Target, branch: Branch, conditions: Conditions, start: lis
 
 
 async def _words_rows(session: AsyncSession, target: Target, branch: Branch, terms: NameTerms,
-                      conditions: Conditions, start: list | None, limit: int) -> list | None:
-    """The words tier's rows when the words' frequency decides how to read them (None: the
-    planner's plain statement decides, for several words). Rare words are gathered; frequent ones
-    are walked in rank order through the rows the filters keep (the rank index without filters),
-    walk after walk until gathering costs less (see `next_words_walk`)."""
-    if terms.share is None:
-        return None
+                      conditions: Conditions, start: list | None, limit: int) -> list:
+    """The words tier's rows, read as the words' frequencies say. Rare words are gathered; frequent
+    ones are walked in rank order through the rows the filters keep (the rank index without
+    filters), walk after walk until gathering costs less (see `next_words_walk`)."""
     rows, _ = await table_statistics(session, target)
-    expected = terms.share * rows
-    gather = gathering_cost(expected, rows, conditions.share)
-    if conditions.all():
-        if gather_filtered_words(expected, rows, conditions.share, limit):
-            return list((await session.execute(_gathered_select(target, branch, conditions, start, limit))).mappings())
-        # The walk's own index: the kept rows, where the words are assumed as frequent as anywhere.
-        rows = max(rows * conditions.share, 1.0)
-        expected = terms.share * rows
-    elif gather_words(expected, rows, limit):
+    expected = (terms.share or 0.0) * rows
+    kept = conditions.share if conditions.all() else 1.0
+    gathered = rows * (terms.driving_share if terms.driving_share is not None else terms.share or 0.0)
+    rarest = None if terms.rarest_share is None else terms.rarest_share * rows
+    gather = gathering_cost(gathered, rows, kept, rarest)
+    if gather_words(expected, rows, limit, kept, gathered, rarest):
         return list((await session.execute(_gathered_select(target, branch, conditions, start, limit))).mappings())
+    # The walk's own index: the kept rows, where the words are assumed as frequent as anywhere.
+    rows = max(rows * kept, 1.0)
+    expected = (terms.share or 0.0) * rows
     found: list[dict] = []
     read = 0
     bound = next_words_walk(expected, rows, limit, gather=gather)
@@ -449,8 +456,8 @@ async def _words_rows(session: AsyncSession, target: Target, branch: Branch, ter
         start = list(end)
         read += bound
         bound = next_words_walk(expected, rows, limit, read, len(found), bound, gather)
-    gathered = await session.execute(_gathered_select(target, branch, conditions, start, limit - len(found)))
-    return found + list(gathered.mappings())
+    rest = await session.execute(_gathered_select(target, branch, conditions, start, limit - len(found)))
+    return found + list(rest.mappings())
 
 
 # Without words to match, the rows of a page are the first ones of each filtered index walk: the
