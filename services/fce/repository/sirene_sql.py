@@ -268,10 +268,12 @@ def natural_person_name(u: str) -> str:
             f"AND {surname} IS NOT NULL AND {usage} <> {surname} THEN ' (' || {surname} || ')' ELSE '' END")
 
 
-def _statement(outer: dict[str, str], inner: dict[str, str], source: str, joins: str, where: str) -> str:
+def _statement(outer: dict[str, str], inner: dict[str, str], source: str, joins: str, where: str,
+               order: str | None = None) -> str:
     """The rows of a table, columns named as its: `inner` computed once per staging row (r), `outer`
-    from r and the lookups. A SELECT (not an INSERT ... SELECT) so that the import can run it as
-    CREATE TABLE ... AS, which PostgreSQL runs with parallel workers (an INSERT runs serially)."""
+    from r and the lookups; stored in `order` when given. A SELECT (not an INSERT ... SELECT) so
+    that the import can run it as CREATE TABLE ... AS, which PostgreSQL runs with parallel workers
+    (an INSERT runs serially)."""
     return f"""
         SELECT {', '.join(f'{expression} AS {name}' for name, expression in outer.items())}
         FROM (
@@ -281,7 +283,14 @@ def _statement(outer: dict[str, str], inner: dict[str, str], source: str, joins:
         ) r
         {joins}
         WHERE {where}
+        {f'ORDER BY {order}' if order else ''}
     """
+
+
+# The registry's rows are stored by département, then in rank order: a search reads them in rank
+# order, through one département (or a few, for a région) or all of them, so the rows it reads
+# next lie on the pages it has just read instead of one page each, anywhere in 3 GB.
+STORED_ORDER = "departement, rank_key"
 
 
 def companies_select(careful: bool) -> str:
@@ -355,7 +364,7 @@ def companies_select(careful: bool) -> str:
     joins = (f"LEFT JOIN {SCHEMA}._stage_communes co ON co.code = r.head_code "
              f"{departement_join('r.head_code')}"
              "LEFT JOIN ref.naf n ON n.code = r.naf AND r.naf_nomenclature = 'NAFRev2'")
-    return _statement(outer, inner, source, joins, "r.valid")
+    return _statement(outer, inner, source, joins, "r.valid", f"{STORED_ORDER}, siren")
 
 
 def establishments_select(companies: str, careful: bool) -> str:
@@ -431,7 +440,7 @@ def establishments_select(companies: str, careful: bool) -> str:
              f"{departement_join('r.commune_code')}"
              "LEFT JOIN ref.naf n ON n.code = r.naf AND r.naf_nomenclature = 'NAFRev2'")
     where = "r.valid" if careful else "r.valid AND (c.siren IS NOT NULL OR fce.siren_is_valid(left(r.siret, 9)))"
-    return _statement(outer, inner, f"{values_of(ESTABLISHMENTS)} u", joins, where)
+    return _statement(outer, inner, f"{values_of(ESTABLISHMENTS)} u", joins, where, f"{STORED_ORDER}, siret")
 
 
 def successions_select(careful: bool) -> str:
