@@ -195,14 +195,17 @@ def test_a_words_share_counts_its_corrections_and_prefixes_and_several_words_are
 def test_the_index_gathers_whole_words_and_a_prefix_only_when_it_is_the_rarest():
     hamel, perrot, associes = (WordMatch((word,), prefix=word == "associes", names=names, alone={word: names})
                                for word, names in (("hamel", 900), ("perrot", 1_200), ("associes", 189_000)))
-    assert driving_words([hamel, perrot, associes]) == [hamel, perrot]
-    dup = WordMatch(("dup",), prefix=True, names=50, alone={"dup": 50})
-    assert driving_words([hamel, dup]) == [hamel, dup]
-    assert driving_words([associes]) == [associes]
+    names = 4_000_000
+    assert driving_words([hamel, perrot, associes], names) == [hamel, perrot]
+    assert driving_words([associes], names) == [associes]
     # A mistyped last word no name starts with costs the index nothing as a prefix: it drives.
     typo = WordMatch(("associiation", "association"), prefix=True, names=250_000,
                      alone={"associiation": 0, "association": 250_000})
-    assert driving_words([hamel, typo]) == [hamel, typo]
+    assert driving_words([hamel, typo], names) == [hamel, typo]
+    # 'brasserie' as a prefix adds 45,000 entries, and saves reading most of the 31,000 'michel'.
+    michel = WordMatch(("micchel", "michel"), names=31_000, alone={"micchel": 0, "michel": 31_000})
+    brasserie = WordMatch(("brasserie",), prefix=True, names=45_000, alone={"brasserie": 45_000})
+    assert driving_words([michel, brasserie], names) == [michel, brasserie]
 
 
 def test_two_typos_of_one_word_match_as_often_as_that_word():
@@ -258,3 +261,15 @@ def test_gathering_with_filters_costs_the_words_matches_anywhere_and_the_filters
     # A walk that found 25 rows of 51 in 4,154 goes on rather than gather at that cost.
     assert next_words_walk(1_970, 338_000, 51, read=4_154, found=25, last=4_154, gather=cost) == 6_532
     assert next_words_walk(1_970, 338_000, 51, read=4_154, found=25, last=4_154) is None
+
+
+def test_a_last_word_starting_few_indexed_words_is_searched_as_those_words():
+    facts = [WordFacts("michel", True, True, (), {"michel": 300}),
+             WordFacts("brass", False, True, (), {"brass": 0}, prefix_frequency=900,
+                       prefix_words=("brasserie", "brasseries"))]
+    matches = word_matches(facts, prefix_last_word=True)
+    assert tsquery_text(matches) == "'michel' & ('brasserie' | 'brasseries')"
+    assert matches[1].names == 900 and not matches[1].prefix
+    # Too many words start with it (none listed): a prefix.
+    many = [facts[0], WordFacts("b", False, True, (), {"b": 0}, prefix_frequency=90_000)]
+    assert tsquery_text(word_matches(many, prefix_last_word=True)) == "'michel' & 'b':*"

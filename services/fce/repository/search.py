@@ -11,7 +11,7 @@ deep page costs what the first does.
 import math
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import (
@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fce.domain.search import (
+    PREFIX_EXPANSION,
     ColumnStatistics,
     CompanySort,
     EstablishmentSort,
@@ -108,12 +109,14 @@ _WORD_FACTS = text(
     WITH w AS (SELECT t.word COLLATE "C" AS word, t.i FROM unnest(fce.name_words(:q)) WITH ORDINALITY AS t(word, i)),
          n AS (SELECT count(*) AS words FROM w)
     SELECT w.i, w.word, k.frequency IS NOT NULL AS known, k.prefix_known, k.frequency, k.prefix_frequency,
+           k.prefix_words,
            near.word AS near_word, near.distance, near.frequency AS near_frequency
     FROM w CROSS JOIN n
     CROSS JOIN LATERAL (
         SELECT max(r.frequency) FILTER (WHERE r.word = w.word) AS frequency,
                coalesce(bool_or(r.word > w.word), false) AS prefix_known,
-               sum(r.frequency)::bigint AS prefix_frequency
+               sum(r.frequency)::bigint AS prefix_frequency,
+               CASE WHEN count(*) <= :expansion THEN array_agg(r.word::text ORDER BY r.word) END AS prefix_words
         FROM (SELECT v.word, v.frequency FROM fce.name_words v WHERE v.word >= w.word AND v.word < w.word || :last
               ORDER BY v.word LIMIT :prefix_words) r
     ) k
@@ -131,20 +134,23 @@ async def name_terms(session: AsyncSession, query: Query, names: float) -> NameT
     """The words typed, as the vocabulary knows them; `names`: how many names the vocabulary
     counted (one a company), to turn its frequencies into shares."""
     rows = (await session.execute(_WORD_FACTS, {"q": query.text, "prefix": query.prefix_last_word,
-                                                "last": LAST_CHARACTER, "prefix_words": PREFIX_WORDS})).all()
+                                                "last": LAST_CHARACTER, "prefix_words": PREFIX_WORDS,
+                                                "expansion": PREFIX_EXPANSION})).all()
     facts: dict[int, WordFacts] = {}
-    for i, word, known, prefix_known, frequency, prefix_frequency, near_word, distance, near_frequency in rows:
-        fact = facts.get(i) or WordFacts(word, known, prefix_known, (), {word: frequency or 0}, prefix_frequency or 0)
+    for i, word, known, prefix_known, frequency, prefix_frequency, prefix_words, near_word, distance, near_frequency \
+            in rows:
+        fact = facts.get(i) or WordFacts(word, known, prefix_known, (), {word: frequency or 0}, prefix_frequency or 0,
+                                         tuple(prefix_words or ()))
         if near_word is not None:
-            fact = WordFacts(word, known, prefix_known, (*fact.nearest, (near_word, distance)),
-                             {**fact.frequencies, near_word: near_frequency}, fact.prefix_frequency)
+            fact = replace(fact, nearest=(*fact.nearest, (near_word, distance)),
+                           frequencies={**fact.frequencies, near_word: near_frequency})
         facts[i] = fact
     ordered = [facts[i] for i in sorted(facts)]
     matches = word_matches(ordered, query.prefix_last_word)
     norm = " ".join(f.word for f in ordered)
     if not matches:
         return NameTerms(norm, None, 0.0)
-    driving = driving_words(matches)
+    driving = driving_words(matches, names)
     return NameTerms(norm, tsquery_text(matches), words_share(matches, names),
                      tsquery_text(driving) if len(driving) < len(matches) else None, words_share(driving, names),
                      min(words_share([match], names) for match in driving) if len(driving) > 1 else None)
