@@ -153,12 +153,6 @@ async def known_departements(session: AsyncSession, codes: Collection[str]) -> s
     return set(rows.scalars())
 
 
-async def departements_of_regions(session: AsyncSession, regions: Collection[str]) -> set[str]:
-    rows = await session.execute(text("SELECT code FROM ref.departements WHERE region = ANY(:r)"),
-                                 {"r": list(regions)})
-    return set(rows.scalars())
-
-
 # --- Courts -----------------------------------------------------------------------------------
 
 

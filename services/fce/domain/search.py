@@ -372,8 +372,7 @@ class Near:
 
 @dataclass
 class Filters:
-    """Every filter of a search; empty lists mean no restriction. Départements stand for their
-    régions' too once `regions` are expanded (see the repository)."""
+    """Every filter of a search; empty lists mean no restriction, several lists all apply."""
 
     state: str | None = None
     head_office: bool | None = None

@@ -14,6 +14,7 @@ from services.mjpm.domain.enums import Role, Scope
 from services.mjpm.domain.reports import AGE_BANDS
 from shared.db import Session
 from shared.errors import Problem, field_error, invalid
+from shared.referentials import departements_of_regions
 from shared.reports import Output, PeriodFilter, TerritoryFilter, suppress_small_cells, tabular_response
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -46,7 +47,7 @@ async def territory_of(session, caller: Caller, territory) -> list[str] | None:
         known = await repository.known_departements(session, territory.departements)
         if unknown := sorted(set(territory.departements) - known):
             raise invalid([field_error(["query", "departement"], f"unknown département: {', '.join(unknown)}")])
-        asked = set(territory.departements) | await repository.departements_of_regions(session, territory.regions)
+        asked = set(territory.departements) | set(await departements_of_regions(session, list(territory.regions)))
     national = caller.has(Role.ADMIN, Role.REPORT) or not caller.roles
     if national:
         return sorted(asked) if asked is not None else None
