@@ -16,8 +16,11 @@ log = logging.getLogger(__name__)
 
 # Extensions the services rely on (search, distances); created once by the administrator.
 EXTENSIONS = ("pg_trgm", "unaccent", "btree_gist", "cube", "earthdistance")
-# Raised once on the embedded server: nine services with their pools plus tests and benches.
-EMBEDDED_SERVER_SETTINGS = {"max_connections": "400", "shared_buffers": "512MB"}
+# Set once on the embedded server, a single node for development, tests and benches: nine
+# services with their pools plus tests and benches; no replica, so bulk loads into tables created
+# in the same transaction (the fce import) skip the WAL, and checkpoints wait for 8 GB of it.
+EMBEDDED_SERVER_SETTINGS = {"max_connections": "400", "shared_buffers": "512MB", "wal_level": "minimal",
+                            "max_wal_senders": "0", "max_wal_size": "8GB"}
 
 _embedded = None
 
