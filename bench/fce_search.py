@@ -1,17 +1,20 @@
 """fce at national scale: generate a synthetic SIRENE stock, import it, then search it.
 
     .venv/bin/python bench/fce_search.py --establishments 1000000 [--iterations 200] [--reuse]
+                                         [--slowest 3] [--only lookup] [--import-only]
 
 1. Generates the three stock files in INSEE's format (all cores) into .data/bench/fce/<N>/, or
    reuses them when they are there.
 2. Imports them with the service's import (COPY, checks in SQL, indexes, swap) into its own
-   database (fabrique_bench_fce_<N>) and prints each step's time and rows/s, the target being >= 100,000
-   rows/s of all three files end to end (--reuse skips the import when the registry already has N
-   establishments; --import-only stops after it).
+   database (fabrique_bench_fce_<N>, one per size) and prints each step's time and rows/s, the
+   target being >= 100,000 rows/s of all three files end to end (--reuse skips the import when
+   the registry already has N establishments; --import-only stops after it).
 3. Runs a fixed mix of requests through the service (ASGI app, real tokens, real PostgreSQL),
    each kind many times with values drawn from the registry, and prints p50/p95 per kind with
    the ratio to its target: lookups (GET by SIRET/SIREN) p95 <= 5 ms, searches p95 <= 50 ms; as
-   the in-process client sees them, and in the service alone (its own latency, without httpx's).
+   the in-process client sees them, and in the service alone (its own latency, without httpx's);
+   --slowest N also prints each kind's N slowest requests (what to EXPLAIN next), --only a
+   substring of the kinds to run.
 
 Nothing depends on N: at 11 million the files are streamed, the import is the same COPY, and
 the values of the query mix are drawn through the SIRET index, never read in full.
@@ -164,7 +167,7 @@ async def sample(session, rng: random.Random, n: int) -> dict[str, list]:
     return {"establishments": establishments[:n], "names": names, "words": words, "regions": regions}
 
 
-async def measure(iterations: int, slowest: int = 0) -> None:
+async def measure(iterations: int, slowest: int = 0, only: str | None = None) -> None:
     import httpx
 
     from services.fce.app import create_app
@@ -221,6 +224,8 @@ async def measure(iterations: int, slowest: int = 0) -> None:
                 await client.get(path, params=params, headers=headers)
         print(f"\n{iterations} requests per kind, in the service (ASGI, real tokens, PostgreSQL):")
         for name, (target, make) in kinds.items():
+            if only and only not in name:
+                continue
             timings, asked = [], []
             served.durations.clear()
             for _ in range(iterations):
@@ -235,6 +240,9 @@ async def measure(iterations: int, slowest: int = 0) -> None:
                 for ms, what in sorted(zip(timings, asked, strict=True), key=lambda t: -t[0])[:slowest]:
                     print(f"{'':<36}{ms:7.1f} ms  {what}")
 
+        if only:
+            await engine.dispose()
+            return
         # Deep pages: follow the cursor of a broad search 100 pages deep, timing every page.
         timings, cursor, depth = [], None, 0
         params = {"state": "A", "limit": 50}
@@ -277,6 +285,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--reuse", action="store_true", help="keep the registry if it has N establishments")
     parser.add_argument("--slowest", type=int, default=0, help="print the N slowest requests of each kind")
+    parser.add_argument("--only", help="only the kinds whose name holds this (say 'lookup'), no pages nor facets")
     parser.add_argument("--import-only", action="store_true", help="stop after the import (no query mix)")
     args = parser.parse_args()
 
@@ -297,7 +306,7 @@ def main() -> None:
     files = generate(args.establishments, directory)
     asyncio.run(load(files, args.establishments, args.reuse))
     if not args.import_only:
-        asyncio.run(measure(args.iterations, args.slowest))
+        asyncio.run(measure(args.iterations, args.slowest, args.only))
 
 
 if __name__ == "__main__":
