@@ -162,7 +162,8 @@ class Establishment(Base):
     __table_args__ = (
         CheckConstraint("state IN ('A', 'F')", name="state"),
         Index("ix_establishments_name_norm_rank_key_siret", "name_norm", "rank_key", "siret"),
-        Index("ix_establishments_departement_name_norm_rank_key_siret", "departement", "name_norm", "rank_key", "siret"),
+        Index("ix_establishments_departement_name_norm_rank_key_siret", "departement", "name_norm", "rank_key",
+              "siret"),
         Index("ix_establishments_rank_key_siret", "rank_key", "siret"),
         # A list filter on these is walked value by value in rank order (see repository.search).
         Index("ix_establishments_departement_rank_key_siret", "departement", "rank_key", "siret"),
@@ -198,7 +199,7 @@ class NameWord(Base):
     frequency: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
-        Index("ix_name_words_word_trgm", "word", postgresql_using="gist", postgresql_ops={"word": "gist_trgm_ops"}),
+        Index("ix_name_words_word_trgm", "word", postgresql_using="gin", postgresql_ops={"word": "gin_trgm_ops"}),
     )
 
 

@@ -273,3 +273,9 @@ def test_a_last_word_starting_few_indexed_words_is_searched_as_those_words():
     # Too many words start with it (none listed): a prefix.
     many = [facts[0], WordFacts("b", False, True, (), {"b": 0}, prefix_frequency=90_000)]
     assert tsquery_text(word_matches(many, prefix_last_word=True)) == "'michel' & 'b':*"
+
+
+def test_corrections_are_as_near_as_the_nearest_give_or_take_a_little():
+    facts = [WordFacts("scirie", False, False, (("scie", 0.5), ("scierie", 0.5), ("sci", 0.625)),
+                       {"scie": 36, "scierie": 42_000, "sci": 504_000})]
+    assert word_matches(facts, prefix_last_word=False)[0].alternatives == ("scirie", "scie", "scierie")

@@ -184,6 +184,9 @@ PREFIX_EXPANSION = 32
 MIN_CORRECTED_LENGTH = 3  # a 1- or 2-letter word has no trigram to correct it by
 MAX_DISTANCE = 0.65  # pg_trgm distance (1 - similarity) beyond which a word is not a correction
 MAX_CORRECTIONS = 3
+# Corrections as near as the nearest one, give or take this: 'scirie' is 'scierie' or 'scie'
+# (0.5), not also 'sci' (0.625), which half a million names hold.
+CORRECTION_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -225,8 +228,10 @@ def word_matches(facts: list[WordFacts], prefix_last_word: bool) -> list[WordMat
         if fact.known or (prefix and fact.prefix_known):
             matches.append(WordMatch((fact.word,), prefix=prefix, names=own, alone={fact.word: own}))
             continue
+        best = min((distance for _, distance in fact.nearest), default=MAX_DISTANCE)
         corrections = tuple(
-            word for word, distance in fact.nearest[:MAX_CORRECTIONS] if distance <= MAX_DISTANCE and word != fact.word
+            word for word, distance in fact.nearest[:MAX_CORRECTIONS]
+            if distance <= min(MAX_DISTANCE, best + CORRECTION_MARGIN) and word != fact.word
         )
         if len(fact.word) < MIN_CORRECTED_LENGTH or not corrections:
             matches.append(WordMatch((fact.word,), prefix=prefix, names=own))  # matches nothing, and says so

@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fce.domain.search import (
+    MAX_DISTANCE,
     PREFIX_EXPANSION,
     ColumnStatistics,
     CompanySort,
@@ -64,8 +65,11 @@ from shared.referentials import EARTH_RADIUS_KM
 
 # A page reads a few hundred index entries: starting parallel workers would cost more. A GIN
 # bitmap of a frequent word (300,000 rows at 11 million) outgrows the default 4 MB and turns lossy:
-# then every row of its pages is checked again, 460,000 of them for one page.
-_SERIAL = text("SELECT set_config('max_parallel_workers_per_gather', '0', true), set_config('work_mem', '64MB', true)")
+# then every row of its pages is checked again, 460,000 of them for one page. Corrections of a
+# mistyped word are the vocabulary's words similar enough to it (pg_trgm's %, see MAX_DISTANCE).
+_SERIAL = text("SELECT set_config('max_parallel_workers_per_gather', '0', true), set_config('work_mem', '64MB', true), "
+               "set_config('pg_trgm.similarity_threshold', :similarity, true)")
+_SERIAL_PARAMETERS = {"similarity": str(1 - MAX_DISTANCE)}
 _PARALLEL = text("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
 LAST_CHARACTER = "\U0010ffff"  # above any character: name_norm < prefix + it bounds a prefix range
 NO_DATE = date(1, 1, 1)
@@ -99,10 +103,11 @@ class NameTerms:
 
 
 # For each typed word: is it an indexed word, does one start with it, and the nearest ones by
-# trigrams when it is neither (a GiST KNN search on the vocabulary, a few ms); with the number of
-# names holding each (for the last word, typed as a prefix: holding a word starting with it, summed
-# over the first PREFIX_WORDS such words, enough to tell a frequent prefix). One range of the
-# vocabulary's btree gives the word and those starting with it.
+# trigrams when it is neither (those sharing enough trigrams, from the vocabulary's GIN trigram
+# index, under a millisecond); with the number of names holding each (for the last word, typed as
+# a prefix: holding a word starting with it, summed over the first PREFIX_WORDS such words, enough
+# to tell a frequent prefix). One range of the vocabulary's btree gives the word and those
+# starting with it.
 PREFIX_WORDS = 200
 _WORD_FACTS = text(
     """
@@ -123,6 +128,7 @@ _WORD_FACTS = text(
     LEFT JOIN LATERAL (
         SELECT v.word, (v.word <-> w.word)::float8 AS distance, v.frequency FROM fce.name_words v
         WHERE k.frequency IS NULL AND length(w.word) >= 3 AND (NOT k.prefix_known OR w.i < n.words OR NOT :prefix)
+          AND v.word % w.word
         ORDER BY v.word <-> w.word LIMIT 3
     ) near ON true
     ORDER BY w.i, near.distance
@@ -597,7 +603,7 @@ class Result:
 
 async def search(session: AsyncSession, target: Target, query: Query, filters: Filters, sort: str,
                  page: PageParams, facet_names: list[str]) -> Result:
-    await session.execute(_SERIAL)
+    await session.execute(_SERIAL, _SERIAL_PARAMETERS)
     terms = await _terms(session, query)
     conditions = await filter_conditions(session, target, filters, page.limit + 1)
     if sort == "relevance":
@@ -630,7 +636,7 @@ def match_of(target: Target, query: Query, terms: NameTerms | None, row: dict) -
 
 async def export_rows(session: AsyncSession, target: Target, query: Query, filters: Filters, sort: str
                       ) -> AsyncIterator[dict]:
-    await session.execute(_SERIAL)
+    await session.execute(_SERIAL, _SERIAL_PARAMETERS)
     terms = await _terms(session, query)
     conditions = await filter_conditions(session, target, filters, EXPORT_CHUNK + 1)
     async for row in every_row(session, target, query, terms, conditions, sort):
