@@ -1,11 +1,12 @@
 """Search of establishments and companies: the SQL of domain/search.py's tiers, filters, facets.
 
 Each tier is one index range read in the order of the page (keyset): exact name and prefix on
-(name_norm, rank_key, id), words gathered from the GIN index (rare ones) or checked along
-(rank_key, id) (frequent ones, see domain/search.py's `gather_words`), no words on (rank_key, id)
-or, when a list filter is selective, on (column, rank_key, id) for each of its values (a walk).
-A page takes rows from the first tier with any left after the cursor, then the next ones, so a
-deep page costs what the first does.
+(name_norm, rank_key, id) (or (departement, name_norm, ...) for one département), words gathered
+from the GIN index (rare ones) or checked along the rows the filters keep in rank order (frequent
+ones, see domain/search.py's `gather_words`), no words on (rank_key, id) or, when a list filter is
+selective, on (column, rank_key, id) for each of its values (a walk). A page takes rows from the
+first tier with any left after the cursor, then the next ones, so a deep page costs what the
+first does.
 """
 
 import math
