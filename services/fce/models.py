@@ -96,6 +96,7 @@ class Company(Base):
         CheckConstraint("state IN ('A', 'C')", name="state"),
         Index("ix_companies_name_norm_rank_key_siren", "name_norm", "rank_key", "siren"),
         Index("ix_companies_departement_name_norm_rank_key_siren", "departement", "name_norm", "rank_key", "siren"),
+        Index("ix_companies_region_name_norm_rank_key_siren", "region", "name_norm", "rank_key", "siren"),
         Index("ix_companies_rank_key_siren", "rank_key", "siren"),
         # A list filter on these is walked value by value in rank order (see repository.search).
         Index("ix_companies_departement_rank_key_siren", "departement", "rank_key", "siren"),
@@ -164,6 +165,7 @@ class Establishment(Base):
         Index("ix_establishments_name_norm_rank_key_siret", "name_norm", "rank_key", "siret"),
         Index("ix_establishments_departement_name_norm_rank_key_siret", "departement", "name_norm", "rank_key",
               "siret"),
+        Index("ix_establishments_region_name_norm_rank_key_siret", "region", "name_norm", "rank_key", "siret"),
         Index("ix_establishments_rank_key_siret", "rank_key", "siret"),
         # A list filter on these is walked value by value in rank order (see repository.search).
         Index("ix_establishments_departement_rank_key_siret", "departement", "rank_key", "siret"),
