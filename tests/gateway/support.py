@@ -24,6 +24,21 @@ from shared.settings import PROJECT_ROOT
 SLOW_S = 1.0
 
 
+async def request_body(scope, receive, send) -> bytes | None:
+    """For a test service: the whole request body, or None once a lifespan scope is answered."""
+    if scope["type"] == "lifespan":
+        while (message := await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return None
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
 @dataclass
 class Recorder:
     """An upstream service that answers every request with what it received, and remembers it."""
@@ -31,17 +46,9 @@ class Recorder:
     requests: list[dict] = field(default_factory=list)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "lifespan":
-            while (message := await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+        body = await request_body(scope, receive, send)
+        if body is None:
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
         path = scope["path"]
         seen = {"method": scope["method"], "path": path, "query": scope["query_string"].decode(),
                 "headers": {k.decode(): v.decode() for k, v in scope["headers"]}, "body": body.decode()}

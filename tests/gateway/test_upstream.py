@@ -10,24 +10,16 @@ import pytest
 from gateway.http1 import HIGH_WATER, Http1Upstream
 from gateway.settings import GatewaySettings
 from gateway.upstream import UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
-from tests.gateway.support import ThreadedServer, free_port
+from tests.gateway.support import ThreadedServer, free_port, request_body
 
 BIG = HIGH_WATER * 3 + 12_345  # more than the client buffers: reading must pause and resume
 
 
 async def streaming_service(scope, receive, send):
     """`/big`: a chunked body of BIG bytes; `/empty`: 204; `/echo`: the request body back, with its length."""
-    if scope["type"] == "lifespan":
-        while (message := await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
+    body = await request_body(scope, receive, send)
+    if body is None:
         return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
     if scope["path"] == "/big":
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/csv")]})
         sent = 0
