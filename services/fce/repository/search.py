@@ -398,34 +398,36 @@ def _gathered_select(target: Target, branch: Branch, conditions: Conditions, sta
             .order_by(best.c.rank_key, best.c[target.id.name]))
 
 
-def _walk_keys(target: Target, branch: Branch, conditions: Conditions, start: list | None, bound: int):
+def _walk_keys(target: Target, branch: Branch, conditions: Conditions, start: list | None, bound: int,
+               checked: bool = False):
     """The keys (rank_key, id) of the next `bound` rows the filters keep after `start`, in rank
-    order: one range of an index, or, when the walked filter has several values, each value's
-    first `bound` rows merged (one index range each, the same statement whatever their number)."""
+    order, and with `checked` whether each matches the branch (hit): one range of an index, each
+    row checked as it comes, or, when the walked filter has several values, each value's first
+    `bound` rows merged (one index range each, the same statement whatever their number), then
+    the rows of the merged keys checked."""
+    hit = [branch.condition.label("hit")] if checked else []
     if conditions.walk is None or len(conditions.walk[2]) == 1:
-        return (select(target.c.rank_key, target.id).where(*conditions.all(), *_after(branch.order, start))
+        return (select(target.c.rank_key, target.id, *hit).where(*conditions.all(), *_after(branch.order, start))
                 .order_by(*branch.order).limit(bound))
     _, column, values = conditions.walk
     value = func.unnest(literal(values, ARRAY(Text))).table_valued("value").render_derived(name="walked")
     first = (select(target.c.rank_key, target.id)
              .where(column == value.c.value, *conditions.besides_walk(), *_after(branch.order, start))
              .order_by(*branch.order).limit(bound).lateral("first"))
-    return (select(first.c.rank_key, first.c[target.id.name]).select_from(value).join(first, true())
+    keys = (select(first.c.rank_key, first.c[target.id.name]).select_from(value).join(first, true())
             .order_by(first.c.rank_key, first.c[target.id.name]).limit(bound))
+    if not checked:
+        return keys
+    keys = keys.subquery("keys")
+    return (select(keys.c.rank_key, keys.c[target.id.name], *hit)
+            .select_from(keys.join(target.table, target.id == keys.c[target.id.name])))
 
 
 def _bounded_walk(target: Target, branch: Branch, conditions: Conditions, start: list | None, limit: int,
                   bound: int):
     """The branch's first `limit` rows among the next `bound` rows the filters keep (fewer when
     they are sparser than that). Only the keys go through the walk, the rows found are read after."""
-    if conditions.walk is None or len(conditions.walk[2]) == 1:  # one index range: check each row as it comes
-        checked = (select(target.c.rank_key, target.id, branch.condition.label("hit"))
-                   .where(*conditions.all(), *_after(branch.order, start))
-                   .order_by(*branch.order).limit(bound).subquery("checked"))
-    else:  # the merged keys first, then their rows checked
-        keys = _walk_keys(target, branch, conditions, start, bound).subquery("keys")
-        checked = (select(keys.c.rank_key, keys.c[target.id.name], branch.condition.label("hit"))
-                   .select_from(keys.join(target.table, target.id == keys.c[target.id.name])).subquery("checked"))
+    checked = _walk_keys(target, branch, conditions, start, bound, checked=True).subquery("checked")
     order = [checked.c.rank_key, checked.c[target.id.name]]
     kept = select(*order).where(checked.c.hit).order_by(*order).limit(limit).subquery("kept")
     return (select(*_columns(target)).select_from(kept.join(target.table, target.id == kept.c[target.id.name]))

@@ -291,7 +291,7 @@ def _statement(outer: dict[str, str], inner: dict[str, str], source: str, joins:
 # order, through one département (or a few, for a région) or all of them, so the rows it reads
 # next lie on the pages it has just read instead of one page each, anywhere in 3 GB (at 11 M, a
 # département's walk read 700 pages instead of 11,000). Not by SIRET within a rank: sorting on a
-# third key doubled the sort's time. The sort costs about 8 s of the import at 1 M (the planner
+# third key doubled the sort's time. The sort costs about 6 s of the import at 1 M (the planner
 # then joins in one process).
 STORED_ORDER = "departement, rank_key"
 
