@@ -9,7 +9,7 @@ from stdnum import luhn
 from stdnum.fr import siret as stdnum_siret
 
 from services.fce.domain import generator
-from services.fce.domain.generator import write_sirene_files
+from services.fce.domain.generator import write_next_month, write_sirene_files
 from services.fce.domain.identifiers import LA_POSTE_SIREN
 from services.fce.domain.sirene import (
     ETABLISSEMENT_COLUMNS,
@@ -244,3 +244,185 @@ def test_generation_refuses_nothing_to_generate_from():
         write_sirene_files("unused", 0, 1, COMMUNES, NAF_CODES)
     with pytest.raises(ValueError):
         write_sirene_files("unused", 10, 1, [], NAF_CODES)
+
+
+# The same stock a month later (write_next_month). Shares well above the defaults, so that 3,000 rows show them.
+MONTH_SHARES = {"changed": 0.1, "closed": 0.1, "removed": 0.03, "created": 0.05}
+ET = {column: index for index, column in enumerate(ETABLISSEMENT_COLUMNS)}
+UL = {column: index for index, column in enumerate(UNITE_LEGALE_COLUMNS)}
+
+
+@pytest.fixture(scope="module")
+def months(tmp_path_factory):
+    root = tmp_path_factory.mktemp("months")
+    october = write_sirene_files(root / "october", 3_000, 11, COMMUNES, NAF_CODES, commune_weights=WEIGHTS, workers=1)
+    november = write_next_month(
+        october, root / "november", 11, COMMUNES, NAF_CODES, commune_weights=WEIGHTS, **MONTH_SHARES
+    )
+    return october, november
+
+
+def lines_by_key(path, key):
+    """{key: (raw line, fields)} of a stock file; a key seen twice fails the test."""
+    with open(path, encoding="utf-8", newline="") as stock:
+        lines = stock.readlines()
+    index = lines[0].rstrip("\n").split(",").index(key)
+    rows = {}
+    for line, fields in zip(lines[1:], csv.reader(lines[1:]), strict=True):
+        assert fields[index] not in rows, f"{key} {fields[index]} twice in {path.name}"
+        rows[fields[index]] = (line, fields)
+    return rows
+
+
+def test_a_month_later_copies_most_rows_and_changes_about_the_asked_shares(months):
+    october, november = months
+    before = lines_by_key(october.establishments, "siret")
+    after = lines_by_key(november.establishments, "siret")
+    state, head = ET["etatAdministratifEtablissement"], ET["etablissementSiege"]
+    secondary = {key for key, (_, fields) in before.items() if fields[head] == "false"}
+    active = {key for key, (_, fields) in before.items() if fields[state] == "A"}
+    removed = before.keys() - after.keys()
+    closed = {key for key in (active & secondary) - removed if after[key][1][state] == "F"}
+    updated = {key for key in before.keys() - removed - closed if after[key][0] != before[key][0]}
+    assert removed <= secondary and 0.02 < len(removed) / len(secondary) < 0.04
+    assert 0.07 < len(closed) / len(active & secondary) < 0.13
+    assert updated <= active and 0.07 < len(updated) / len(active) < 0.13
+    assert any(
+        after[key][1][ET["enseigne1Etablissement"]] != before[key][1][ET["enseigne1Etablissement"]] for key in updated
+    )
+    band = ET["trancheEffectifsEtablissement"]
+    assert any(after[key][1][band] != before[key][1][band] for key in updated)
+    assert 0.04 < len(after.keys() - before.keys()) / len(before) < 0.06
+    assert november.establishment_count == len(after)
+
+    companies_before = lines_by_key(october.companies, "siren")
+    companies_after = lines_by_key(november.companies, "siren")
+    assert companies_before.keys() <= companies_after.keys()  # no company leaves the stock
+    active_companies = {
+        key for key, (_, fields) in companies_before.items() if fields[UL["etatAdministratifUniteLegale"]] == "A"
+    }
+    changed = {key for key, (line, _) in companies_before.items() if companies_after[key][0] != line}
+    assert changed <= active_companies and 0.07 < len(changed) / len(active_companies) < 0.13
+    name = UL["denominationUniteLegale"]
+    renamed = {key for key in changed if companies_after[key][1][name] != companies_before[key][1][name]}
+    assert 0.2 < len(renamed) / len(changed) < 0.6  # the others change headcount
+    assert all(not companies_before[key][1][UL["nomUniteLegale"]] for key in renamed)  # sole traders keep their name
+
+
+def test_by_default_a_month_later_touches_about_two_percent_of_rows(months, tmp_path):
+    october, _ = months
+    november = write_next_month(october, tmp_path, 5, COMMUNES, NAF_CODES, commune_weights=WEIGHTS)
+    before = lines_by_key(october.establishments, "siret")
+    after = lines_by_key(november.establishments, "siret")
+    same = sum(after.get(key, ("",))[0] == line for key, (line, _) in before.items())
+    assert 0.96 < same / len(before) < 0.995
+    assert 0.007 < (len(after) - len(before)) / len(before) < 0.013
+    companies_before = lines_by_key(october.companies, "siren")
+    companies_after = lines_by_key(november.companies, "siren")
+    same = sum(companies_after[key][0] == line for key, (line, _) in companies_before.items())
+    assert 0.97 < same / len(companies_before) < 0.995
+
+
+def test_a_month_later_keys_are_valid_and_unique_and_every_company_keeps_one_head_office(months):
+    october, november = months
+    companies = list(read_stock_file(november.companies, company_from_row))
+    establishments = list(read_stock_file(november.establishments, establishment_from_row))
+    successions = list(read_stock_file(november.successions, succession_from_row))
+    assert [record for record in companies + establishments + successions if isinstance(record, Rejection)] == []
+    assert (len(companies), len(establishments), len(successions)) == (
+        november.company_count,
+        november.establishment_count,
+        november.succession_count,
+    )
+    sirens = [company.siren for company in companies]
+    sirets = [establishment.siret for establishment in establishments]
+    assert len(set(sirens)) == len(sirens) and len(set(sirets)) == len(sirets)
+    assert all(stdnum_siret.is_valid(siret) for siret in sirets)
+    head_offices = Counter(e.siren for e in establishments if e.head_office)
+    assert set(head_offices.values()) == {1} and head_offices.keys() == set(sirens)
+    assert {c.siren: c.head_office_nic for c in companies} == {e.siren: e.nic for e in establishments if e.head_office}
+    assert all(e.closed_on >= e.created_on for e in establishments if e.state == "F")
+    assert all(s.predecessor_siret in set(sirets) and s.successor_siret in set(sirets) for s in successions)
+
+    # New units come after the previous ones, with SIRENs the previous stock did not hold.
+    previous = [c.siren for c in read_stock_file(october.companies, company_from_row)]
+    assert sirens[: len(previous)] == previous
+    assert len(sirens) > len(previous) and LA_POSTE_SIREN not in sirens[len(previous) :]
+    assert {s.predecessor_siret[:9] for s in successions} & set(sirens[len(previous) :])
+
+
+def test_a_month_later_files_are_byte_for_byte_what_csv_writer_writes(months):
+    _, november = months
+    for path in (november.companies, november.establishments, november.successions):
+        text = path.read_text(encoding="utf-8")
+        rewritten = io.StringIO()
+        csv.writer(rewritten, lineterminator="\n").writerows(csv.reader(io.StringIO(text)))
+        assert rewritten.getvalue() == text, path.name
+
+
+def test_touched_and_new_rows_are_processed_on_one_date_a_month_after_the_latest(months):
+    october, november = months
+    latest = ""
+    stamps = set()
+    for before_path, after_path, key, processed in (
+        (october.companies, november.companies, "siren", UL["dateDernierTraitementUniteLegale"]),
+        (october.establishments, november.establishments, "siret", ET["dateDernierTraitementEtablissement"]),
+        (october.successions, november.successions, "siretEtablissementPredecesseur", 5),
+    ):
+        before, after = lines_by_key(before_path, key), lines_by_key(after_path, key)
+        latest = max(latest, *(fields[processed] for _, fields in before.values()))
+        touched = [fields for row, (line, fields) in after.items() if before.get(row, ("",))[0] != line]
+        assert touched
+        stamps |= {fields[processed] for fields in touched}
+    [month] = stamps
+    assert month > latest and (int(month[:4]) * 12 + int(month[5:7])) - (int(latest[:4]) * 12 + int(latest[5:7])) == 1
+    before = lines_by_key(october.establishments, "siret")
+    closed = [
+        fields
+        for key, (_, fields) in lines_by_key(november.establishments, "siret").items()
+        if key in before
+        and fields[ET["etatAdministratifEtablissement"]] != before[key][1][ET["etatAdministratifEtablissement"]]
+    ]
+    assert closed and {fields[ET["dateDebut"]] for fields in closed} == {month[:10]}
+
+
+def test_a_month_later_depends_on_the_seed_only_and_chains_into_the_next(months, tmp_path):
+    october, november = months
+    again = write_next_month(
+        october, tmp_path / "again", 11, COMMUNES, NAF_CODES, commune_weights=WEIGHTS, **MONTH_SHARES
+    )
+    other = write_next_month(
+        october, tmp_path / "other", 12, COMMUNES, NAF_CODES, commune_weights=WEIGHTS, **MONTH_SHARES
+    )
+    for mine, theirs in (
+        (november.companies, again.companies),
+        (november.establishments, again.establishments),
+        (november.successions, again.successions),
+    ):
+        assert mine.read_bytes() == theirs.read_bytes()
+    assert other.establishments.read_bytes() != november.establishments.read_bytes()
+
+    december = write_next_month(november, tmp_path / "december", 11, COMMUNES, NAF_CODES, commune_weights=WEIGHTS)
+    sirets = lines_by_key(december.establishments, "siret")  # fails on a SIRET twice
+    assert len(sirets) == december.establishment_count > november.establishment_count
+    processed = ET["dateDernierTraitementEtablissement"]
+    assert max(fields[processed] for _, fields in sirets.values())[:7] == "2026-12"
+
+
+def test_a_month_later_refuses_to_write_over_the_previous_files_and_odd_shares(months):
+    october, _ = months
+    with pytest.raises(ValueError):
+        write_next_month(october, october.companies.parent, 1, COMMUNES, NAF_CODES)
+    with pytest.raises(ValueError):
+        write_next_month(october, "unused", 1, COMMUNES, NAF_CODES, changed=1.5)
+    assert october.companies.read_bytes().count(b"\n") == october.company_count + 1
+
+
+def test_new_units_never_take_a_siren_the_stock_holds(tmp_path, monkeypatch):
+    monkeypatch.setattr(generator, "_SIREN_PREFIXES", 2_000)  # crowded: new units draw SIRENs the stock holds
+    october = write_sirene_files(tmp_path / "october", 1_000, 3, COMMUNES, NAF_CODES, workers=1)
+    november = write_next_month(october, tmp_path / "november", 3, COMMUNES, NAF_CODES, created=0.2)
+    companies = lines_by_key(november.companies, "siren")  # fails on a SIREN twice
+    establishments = lines_by_key(november.establishments, "siret")
+    assert len(companies) == november.company_count > october.company_count
+    assert {siret[:9] for siret in establishments} == companies.keys()

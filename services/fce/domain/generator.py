@@ -9,10 +9,15 @@ sole traders, partially diffusible units with "[ND]" fields, foreign and CEDEX a
 nomenclatures on units closed long ago, and head-office transfers in the successions file.
 
 The same seed always gives the same files (for a given Python version and argument lists).
+write_next_month writes the same stock a month later (a few % of rows changed, closed, removed
+or created), to measure a monthly re-import.
 """
 
 from __future__ import annotations
 
+import calendar
+import csv
+import hashlib
 import os
 import random
 import re
@@ -22,8 +27,9 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from services.fce.domain.identifiers import LA_POSTE_SIREN, numbered_nics, siren_check_digit
 from services.fce.domain.sirene import (
@@ -296,6 +302,82 @@ def write_sirene_files(
             if on_progress is not None:
                 on_progress(written)
     return GeneratedFiles(*paths, company_count, written, succession_count)
+
+
+def write_next_month(
+    previous: GeneratedFiles,
+    out_dir: Path | str,
+    seed: int,
+    communes: Sequence[Commune],
+    naf_codes: Sequence[str],
+    *,
+    commune_weights: Sequence[float] | None = None,
+    changed: float = 0.02,
+    closed: float = 0.005,
+    removed: float = 0.001,
+    created: float = 0.01,
+) -> GeneratedFiles:
+    """Write the stock of `previous` as INSEE would publish it one month later: the input of a
+    monthly re-import benchmark.
+
+    Two monthly stock files differ by a few % of their rows: about 1 % of establishments are
+    created in a month, some close, a few leave the stock, others get a new headcount band, sign
+    or name. Hence the shares, of the previous month's rows:
+    - changed: active companies and active establishments updated: another headcount band (and
+      year), or another enseigne for an establishment, another name for a company that is not a
+      sole trader (a rename; both start a new period, as in SIRENE);
+    - closed: active secondary establishments closed (état F from the month's date);
+    - removed: secondary establishments dropped from the stock, and the succession links naming
+      them (never a head office: every company keeps its one; no company is dropped);
+    - created: new establishments, as a share of the previous ones, with their new companies and
+      successions, made by this generator from another seed; companies whose SIREN the stock
+      already holds are left out. They are appended: SIREN order is not kept.
+    Every touched or new row has the same processing date (dateDernierTraitement...), a month
+    after the latest of the previous files; every other row is copied byte for byte.
+
+    The previous files are streamed; memory holds only the new units (the `created` share) and
+    the SIRETs removed. out_dir must not hold the previous files. The same seed (and previous
+    files) gives the same files.
+    """
+    for name, share in (("changed", changed), ("closed", closed), ("removed", removed), ("created", created)):
+        if not 0 <= share <= 1:
+            raise ValueError(f"{name} is a share between 0 and 1, not {share}")
+    if changed + closed + removed > 1:
+        raise ValueError("changed, closed and removed add up to more than all the establishments")
+    sources = (Path(previous.companies), Path(previous.establishments), Path(previous.successions))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = (out / COMPANIES_FILE, out / ESTABLISHMENTS_FILE, out / SUCCESSIONS_FILE)
+    if any(path.exists() and path.samefile(source) for path, source in zip(paths, sources, strict=True)):
+        raise ValueError(f"{out} holds the previous files: the next month cannot be written over them")
+
+    # One pass to find the month's date (it must follow every processing date) and the sizes.
+    latest = b""
+    sizes = []
+    for source, columns, column in (
+        (sources[0], UNITE_LEGALE_COLUMNS, "dateDernierTraitementUniteLegale"),
+        (sources[1], ETABLISSEMENT_COLUMNS, "dateDernierTraitementEtablissement"),
+        (sources[2], LIEN_SUCCESSION_COLUMNS, "dateDernierTraitementLienSuccession"),
+    ):
+        file_latest, rows = _latest_value(source, columns, columns.index(column))
+        latest = max(latest, file_latest)
+        sizes.append(rows)
+    month = _NextMonth(seed, _month_later(latest.decode()), communes, naf_codes, commune_weights)
+
+    # SIRENs are drawn among 10^8 prefixes: ask for more to make up for those the stock holds.
+    births = month.births(round(created * sizes[1] / max(1 - sizes[0] / _SIREN_PREFIXES, 0.5)))
+    newcomers = {line[:9] for lines, _, _ in births for line in lines} - {LA_POSTE_SIREN.encode()}
+    with open(paths[0], "wb") as target:
+        company_count, taken = month.companies(sources[0], target, changed, newcomers)
+        kept = newcomers - taken
+        company_count += _append_units(target, (lines for lines, _, _ in births), kept)
+    with open(paths[1], "wb") as target:
+        establishment_count, gone = month.establishments(sources[1], target, changed, closed, removed)
+        establishment_count += _append_units(target, (lines for _, lines, _ in births), kept)
+    with open(paths[2], "wb") as target:
+        succession_count = _copy_successions(sources[2], target, gone)
+        succession_count += _append_units(target, (lines for _, _, lines in births), kept)
+    return GeneratedFiles(*paths, company_count, establishment_count, succession_count)
 
 
 def _csv_field(value: str) -> str:
@@ -825,3 +907,281 @@ class _SyntheticStock:
                 "\n",
             )
         )
+
+
+# The same stock one month later (write_next_month): rows are handled as bytes, and only the
+# touched ones parsed (csv) and rewritten (_csv_field, as the generator writes them).
+
+RENAMED_SHARE = 0.5  # among changed companies that are not sole traders, the others change headcount
+NEW_ENSEIGNE_SHARE = 0.5  # among changed diffusible establishments, the others change headcount
+_BAND_ORDER = ("00", "01", "02", "03", "11", "12", "21", "22", "31", "32", "41", "42", "51", "52", "53")
+_NEVER_RENAMED = frozenset({"1000", "7210"})  # sole traders bear their name; communes keep theirs
+_UL = {column: index for index, column in enumerate(UNITE_LEGALE_COLUMNS)}
+_ET = {column: index for index, column in enumerate(ETABLISSEMENT_COLUMNS)}
+
+
+class _NextMonth:
+    """The month's date, the random streams drawn from the seed and that date, and the changes."""
+
+    def __init__(
+        self,
+        seed: int,
+        stamp: str,
+        communes: Sequence[Commune],
+        naf_codes: Sequence[str],
+        commune_weights: Sequence[float] | None,
+    ) -> None:
+        self.seed = seed
+        self.stamp = stamp
+        self.day = stamp[:10]
+        self.headcount_year = str(int(stamp[:4]) - 2)  # INSEE's headcounts are two years behind
+        # The date is in every seed, so that chained months with one seed do not repeat themselves.
+        derived = int.from_bytes(hashlib.sha256(f"{seed}/{stamp}/created".encode()).digest()[:8], "big")
+        self.stock = _SyntheticStock(derived, communes, naf_codes, commune_weights)
+        self.stock.processed_at = [stamp] * len(self.stock.processed_at)  # new units are this month's
+
+    def births(self, establishments: int) -> list[tuple[list[bytes], list[bytes], list[bytes]]]:
+        """Company, establishment and succession lines of about this many new establishments."""
+        made = []
+        for chunk in _chunks(establishments):
+            rows = self.stock.chunk(chunk)
+            made.append(
+                tuple(
+                    text.encode().splitlines(keepends=True)
+                    for text in (rows.companies, rows.establishments, rows.successions)
+                )
+            )
+        return made
+
+    def companies(
+        self, source: Path, target: BinaryIO, changed: float, newcomers: set[bytes]
+    ) -> tuple[int, set[bytes]]:
+        """Copy the companies, a share `changed` of the active ones updated: (rows written, the
+        SIRENs of `newcomers` met)."""
+        random_ = random.Random(f"{self.seed}/{self.stamp}/companies").random
+        self.stock.random = random_  # new names come from this stream too
+        write = target.write
+        taken = set()
+        rows = 0
+        stock, header = _open_stock(source, UNITE_LEGALE_COLUMNS)
+        with stock:
+            write(header)
+            for row in stock:
+                if b'"' in row:
+                    row = _whole_row(row, stock)
+                if row[:9] in newcomers:
+                    taken.add(row[:9])
+                if random_() < changed:
+                    fields = _fields(row)
+                    if self.update_company(fields, random_):
+                        row = _row(fields)
+                write(row)
+                rows += 1
+        return rows, taken
+
+    def update_company(self, fields: list[str], random_: Callable[[], float]) -> bool:
+        if fields[_UL["etatAdministratifUniteLegale"]] != "A" or fields[0] == LA_POSTE_SIREN:
+            return False
+        category = fields[_UL["categorieJuridiqueUniteLegale"]]
+        if (
+            category not in _NEVER_RENAMED
+            and fields[_UL["statutDiffusionUniteLegale"]] == "O"
+            and random_() < RENAMED_SHARE
+        ):
+            name = old_name = fields[_UL["denominationUniteLegale"]]
+            while name == old_name:
+                name = self.stock.company_name(category, _pick(random_, self.stock.communes)[1])[0]
+            fields[_UL["denominationUniteLegale"]] = name
+            if fields[_UL["sigleUniteLegale"]]:  # the generator's sigles are initials
+                fields[_UL["sigleUniteLegale"]] = "".join(word[0] for word in name.split() if word[0].isalpha())[:6]
+            new_period = True
+        else:
+            new_period = self.move_headcount(
+                fields,
+                _UL["trancheEffectifsUniteLegale"],
+                _UL["anneeEffectifsUniteLegale"],
+                _UL["caractereEmployeurUniteLegale"],
+                random_,
+            )
+        if new_period:
+            _new_period(fields, _UL["nombrePeriodesUniteLegale"], _UL["dateDebut"], self.day)
+        fields[_UL["dateDernierTraitementUniteLegale"]] = self.stamp
+        return True
+
+    def establishments(
+        self, source: Path, target: BinaryIO, changed: float, closed: float, removed: float
+    ) -> tuple[int, set[bytes]]:
+        """Copy the establishments, some removed, closed or updated: (rows written, SIRETs removed)."""
+        random_ = random.Random(f"{self.seed}/{self.stamp}/establishments").random
+        touched = removed + closed + changed
+        head, state = _ET["etablissementSiege"], _ET["etatAdministratifEtablissement"]
+        write = target.write
+        gone = set()
+        rows = 0
+        stock, header = _open_stock(source, ETABLISSEMENT_COLUMNS)
+        with stock:
+            write(header)
+            for row in stock:
+                if b'"' in row:
+                    row = _whole_row(row, stock)
+                roll = random_()  # one draw a row; its value below `touched` says what happens
+                if roll < touched:
+                    fields = _fields(row)
+                    secondary, active = fields[head] == "false", fields[state] == "A"
+                    if roll < removed:
+                        if secondary:
+                            gone.add(fields[2].encode())
+                            continue
+                    elif roll < removed + closed:
+                        if secondary and active:
+                            self.close_establishment(fields)
+                            row = _row(fields)
+                    elif active:
+                        self.update_establishment(fields, random_)
+                        row = _row(fields)
+                write(row)
+                rows += 1
+        return rows, gone
+
+    def close_establishment(self, fields: list[str]) -> None:
+        fields[_ET["etatAdministratifEtablissement"]] = "F"
+        fields[_ET["trancheEffectifsEtablissement"]] = fields[_ET["anneeEffectifsEtablissement"]] = ""
+        fields[_ET["caractereEmployeurEtablissement"]] = "N"  # as the generator's closed ones
+        _new_period(fields, _ET["nombrePeriodesEtablissement"], _ET["dateDebut"], self.day)
+        fields[_ET["dateDernierTraitementEtablissement"]] = self.stamp
+
+    def update_establishment(self, fields: list[str], random_: Callable[[], float]) -> None:
+        enseigne = _ET["enseigne1Etablissement"]
+        # Units with masked fields show no enseigne; La Poste's are its post offices'.
+        if (
+            fields[_ET["statutDiffusionEtablissement"]] == "O"
+            and fields[0] != LA_POSTE_SIREN
+            and random_() < NEW_ENSEIGNE_SHARE
+        ):
+            sign = old_sign = fields[enseigne]
+            while sign == old_sign:
+                where = _pick(random_, PLACE_WORDS) if random_() < 0.6 else _pick(random_, REGION_WORDS)
+                sign = f"{_pick(random_, TRADES)[0]} {where}"
+            fields[enseigne] = sign
+            new_period = True
+        else:
+            new_period = self.move_headcount(
+                fields,
+                _ET["trancheEffectifsEtablissement"],
+                _ET["anneeEffectifsEtablissement"],
+                _ET["caractereEmployeurEtablissement"],
+                random_,
+            )
+        if new_period:
+            _new_period(fields, _ET["nombrePeriodesEtablissement"], _ET["dateDebut"], self.day)
+        fields[_ET["dateDernierTraitementEtablissement"]] = self.stamp
+
+    def move_headcount(
+        self, fields: list[str], band: int, year: int, employer: int, random_: Callable[[], float]
+    ) -> bool:
+        """Move the headcount band one step (a non-employer starts employing): True when the
+        employer character changes, which SIRENE records as a new period."""
+        if fields[band] in _BAND_ORDER:
+            position = _BAND_ORDER.index(fields[band])
+            down = position == len(_BAND_ORDER) - 1 or (position > 0 and random_() < 0.5)
+            fields[band] = _BAND_ORDER[position - 1 if down else position + 1]
+        else:  # "NN" or empty
+            fields[band] = "01" if random_() < 0.5 else "00"
+        was = fields[employer]
+        fields[year], fields[employer] = self.headcount_year, "O"  # as the generator: employer from "00"
+        return was != "O"
+
+
+def _new_period(fields: list[str], periods: int, start: int, day: str) -> None:
+    fields[periods] = str(int(fields[periods]) + 1) if fields[periods].isdigit() else "1"
+    fields[start] = day
+
+
+def _latest_value(path: Path, columns: tuple[str, ...], column: int) -> tuple[bytes, int]:
+    """The greatest value of one column of a stock file (its timestamps sort as text), and the row count."""
+    latest = b""
+    rows = 0
+    stock, _ = _open_stock(path, columns)
+    with stock:
+        for row in stock:
+            # No quotes: no comma in a value, so a split finds the column at a fraction of csv's cost.
+            if b'"' in row:
+                value = _fields(_whole_row(row, stock))[column].encode()
+            else:
+                value = row.split(b",", column + 1)[column]
+            if value > latest:
+                latest = value
+            rows += 1
+    return latest.rstrip(b"\r\n"), rows
+
+
+def _month_later(latest: str) -> str:
+    """The same moment a month later (the 31st becomes the month's last day), as SIRENE writes it."""
+    if not latest:
+        raise ValueError("the previous files have no processing date (dateDernierTraitement...)")
+    moment = datetime.fromisoformat(latest[:19])
+    year, month = moment.year + moment.month // 12, moment.month % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day).isoformat(timespec="seconds")
+
+
+def _copy_successions(source: Path, target: BinaryIO, gone: set[bytes]) -> int:
+    """Copy the succession links but those naming a removed establishment; the number written."""
+    write = target.write
+    rows = 0
+    stock, header = _open_stock(source, LIEN_SUCCESSION_COLUMNS)
+    with stock:
+        write(header)
+        for row in stock:
+            if b'"' in row:
+                row = _whole_row(row, stock)
+            if gone:
+                predecessor, successor, _ = row.split(b",", 2)
+                if predecessor in gone or successor in gone:
+                    continue
+            write(row)
+            rows += 1
+    return rows
+
+
+def _append_units(target: BinaryIO, chunks: Iterator[list[bytes]], sirens: set[bytes]) -> int:
+    """Write the lines of the new units kept (a line starts with its SIREN, or a SIRET holding it)."""
+    rows = 0
+    for lines in chunks:
+        kept = [line for line in lines if line[:9] in sirens]
+        target.writelines(kept)
+        rows += len(kept)
+    return rows
+
+
+def _open_stock(path: Path, columns: tuple[str, ...]) -> tuple[BinaryIO, bytes]:
+    """A stock file of this generator opened in binary after its header, and the header. Rows are
+    copied as bytes: each must end with a newline, the last one too."""
+    stock = open(path, "rb")  # the caller closes it
+    try:
+        stock.seek(max(stock.seek(0, os.SEEK_END) - 1, 0))
+        if stock.read(1) != b"\n":  # an empty file too
+            raise ValueError(f"{path} does not end with a newline")
+        stock.seek(0)
+        header = stock.readline()
+        if header != (",".join(columns) + "\n").encode():
+            raise ValueError(f"{path} does not have the header of the stock files this generator writes")
+    except BaseException:
+        stock.close()
+        raise
+    return stock, header
+
+
+def _whole_row(row: bytes, stock: BinaryIO) -> bytes:
+    """The row a line begins: a quoted value may hold a newline, the row goes on until its quotes close."""
+    while row.count(b'"') % 2 and (more := stock.readline()):
+        row += more
+    return row
+
+
+def _fields(row: bytes) -> list[str]:
+    return next(csv.reader([row.decode("utf-8")]))
+
+
+def _row(fields: list[str]) -> bytes:
+    return (",".join(map(_csv_field, fields)) + "\n").encode("utf-8")
