@@ -91,6 +91,8 @@ class Company(Base):
     name_norm: Mapped[str | None] = mapped_column(NameText)
     search_vector: Mapped[str] = mapped_column(TSVECTOR)
     rank_key: Mapped[int] = mapped_column(SmallInteger)
+    # The digest of the stock-file line it was made from: a monthly import skips the lines that did not change.
+    source_digest: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         CheckConstraint("state IN ('A', 'C')", name="state"),
@@ -159,6 +161,7 @@ class Establishment(Base):
     name_norm: Mapped[str | None] = mapped_column(NameText)  # the company's name, normalised
     search_vector: Mapped[str] = mapped_column(TSVECTOR)  # company name, sigle, enseigne, usual name
     rank_key: Mapped[int] = mapped_column(SmallInteger)
+    source_digest: Mapped[int | None] = mapped_column(BigInteger)  # as Company.source_digest
 
     __table_args__ = (
         CheckConstraint("state IN ('A', 'F')", name="state"),
@@ -224,6 +227,8 @@ class ImportSource(Base):
     unchanged: Mapped[int] = mapped_column(BigInteger)
     removed: Mapped[int] = mapped_column(BigInteger)
     rejected: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str | None] = mapped_column(Text)  # rebuild (every row) or changes (the lines that changed)
+    shaped_with: Mapped[str | None] = mapped_column(Text)  # fingerprint of the referentials and statements used
 
     __table_args__ = (
         CheckConstraint("dataset IN ('companies', 'establishments', 'successions')", name="dataset"),

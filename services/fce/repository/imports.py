@@ -10,12 +10,15 @@
    old registry until the commit and the new one after, never a mix.
 
 Importing the same files again gives the same registry (every row "unchanged").
+
+That is a rebuild: every row and index made again. Once the registry has been built, the next
+month's files are imported as changes instead (repository/changes.py): only the lines whose
+digest differs reach the database, and the live tables are changed in place.
 """
 
 import asyncio
 import csv
 import datetime as dt
-import io
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -25,7 +28,7 @@ from pathlib import Path
 import asyncpg
 
 from services.fce.domain.sirene import check_header
-from services.fce.repository import sirene_sql
+from services.fce.repository import changes, sirene_sql
 from services.fce.repository.sirene_sql import (
     COMPANIES,
     ESTABLISHMENTS,
@@ -35,9 +38,10 @@ from services.fce.repository.sirene_sql import (
     Dataset,
     ident,
 )
+from services.fce.repository.stock_lines import UnreadableRecord, digest, parse, record_batches
 
 IMPORT_LOCK = 7_270_101  # pg advisory lock: one import at a time
-CHUNK_BYTES = 1 << 20
+REBUILD, CHANGES = "rebuild", "changes"
 # Per-transaction settings of a bulk load: big sorts in memory (at 11 million rows an index's keys
 # take about 1 GB to sort), both cores on index builds,
 # hash joins (the planner would otherwise probe the communes' index 11 million times, or sort
@@ -74,6 +78,7 @@ class DatasetSummary:
     unchanged: int = 0
     removed: int = 0
     rejected: int = 0
+    method: str = REBUILD
     as_of: dt.date | None = None
     source_id: int | None = None
     reasons: list[tuple[str, int]] = field(default_factory=list)  # most frequent first
@@ -100,8 +105,11 @@ async def import_stock(
     successions: Path | None = None,
     actor: str = "fabrique fce import-sirene",
     progress: Progress | None = None,
+    rebuild: bool = False,
 ) -> ImportSummary:
-    """Replace the registry with these stock files, in the caller's transaction (or its own).
+    """Replace the registry with these stock files, in the caller's transaction (or its own): as
+    changes when the registry was built from earlier files with the same statements and
+    referentials, else (or when asked) by a rebuild.
 
     Raises ImportBusy if another import runs, ValueError if a file is not a SIRENE stock file.
     """
@@ -117,38 +125,77 @@ async def import_stock(
             raise ImportBusy("another import of the registry is running")
         for name, value in LOAD_SETTINGS.items():
             await conn.execute("SELECT set_config($1, $2, true)", name, value)
-        summaries = {}
+        shaped_with = await conn.fetchval(sirene_sql.SHAPED_WITH, sirene_sql.shaping_statements())
+        summaries = {dataset: await _source(conn, dataset, path, started_at, actor) for dataset, path in files.items()}
+        method = REBUILD if rebuild else await _method(conn, shaped_with)
+        found: dict[Dataset, changes.StagedChanges] = {}
+        if method == CHANGES:
+            try:
+                async with conn.transaction():
+                    found = await _stage_changes(conn, files, headers, summaries, progress)
+            except changes.Rebuild as reason:
+                progress(f"rebuilding: {reason}", None, None)
+                method = REBUILD
         for dataset, path in files.items():
-            summary = DatasetSummary(dataset.name, path.name, path.stat().st_size)
-            summary.source_id = await conn.fetchval(
-                f"INSERT INTO {SCHEMA}.import_sources (dataset, file_name, file_bytes, started_at, imported_by, "
-                "rows_read, inserted, updated, unchanged, removed, rejected) "
-                "VALUES ($1, $2, $3, $4, $5, 0, 0, 0, 0, 0, 0) RETURNING id",
-                dataset.name, path.name, summary.file_bytes, started_at, actor,
-            )
-            summaries[dataset] = summary
-            await _stage(conn, dataset, path, *headers[dataset], summary, progress)
+            summaries[dataset].method = method
+            if dataset not in found:
+                await _stage(conn, dataset, path, *headers[dataset], summaries[dataset], progress)
         await conn.execute(f"DROP TABLE IF EXISTS {SCHEMA}._stage_communes")
         await conn.execute(sirene_sql.COMMUNES_LOOKUP)
-        await _build_next_tables(conn, summaries, progress)
+        if method == CHANGES:
+            await _apply_changes(conn, summaries, found, progress)
+        else:
+            await _rebuild(conn, summaries, progress)
         for dataset, summary in summaries.items():
-            progress(f"comparing {dataset.name}", None, None)
-            await _compare(conn, dataset, summary)
-        progress("vocabulary of names", None, None)
-        await _build_next(conn, "name_words", VOCABULARY_SELECT)
-        progress("statistics", None, None)
-        for table in [*(d.table for d in summaries), "name_words"]:
-            await conn.execute(f"ANALYZE {SCHEMA}._next_{table}")
-        progress("swapping", None, None)
-        for table in [*(d.table for d in summaries), "name_words"]:
-            await _swap(conn, table)
-        for dataset, summary in summaries.items():
-            await _record(conn, summary)
+            await _record(conn, summary, shaped_with)
             await conn.execute(f"DROP TABLE {SCHEMA}.{dataset.stage}")
-        await conn.execute(f"DROP TABLE {SCHEMA}._stage_communes")
+        for table in ("_stage_communes", *changes.WORK_TABLES):
+            await conn.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{table}")
         for name in LOAD_SETTINGS:
             await conn.execute(f"RESET {name}")
     return ImportSummary(list(summaries.values()), time.perf_counter() - clock)
+
+
+async def _source(conn, dataset: Dataset, path: Path, started_at: dt.datetime, actor: str) -> DatasetSummary:
+    summary = DatasetSummary(dataset.name, path.name, path.stat().st_size)  # noqa: ASYNC240 - a batch job
+    summary.source_id = await conn.fetchval(
+        f"INSERT INTO {SCHEMA}.import_sources (dataset, file_name, file_bytes, started_at, imported_by, "
+        "rows_read, inserted, updated, unchanged, removed, rejected) "
+        "VALUES ($1, $2, $3, $4, $5, 0, 0, 0, 0, 0, 0) RETURNING id",
+        dataset.name, path.name, summary.file_bytes, started_at, actor,
+    )
+    return summary
+
+
+async def _method(conn, shaped_with: str) -> str:
+    """Changes if the live registry was made by an import shaped as this one would (same statements,
+    same referentials), since it keeps the rows of unchanged lines; else a rebuild."""
+    last = await conn.fetch(
+        f"SELECT DISTINCT ON (dataset) dataset, shaped_with FROM {SCHEMA}.import_sources "
+        "WHERE dataset IN ('companies', 'establishments') AND finished_at IS NOT NULL AND rows_read > 0 "
+        "ORDER BY dataset, id DESC"
+    )
+    return CHANGES if len(last) == 2 and all(row["shaped_with"] == shaped_with for row in last) else REBUILD
+
+
+async def _rebuild(conn, summaries: dict[Dataset, DatasetSummary], progress: Progress) -> None:
+    """New tables beside the live ones, compared with them, then put in their place (with the
+    vocabulary of the names, when the companies' and establishments' are new)."""
+    await _build_next_tables(conn, summaries, progress)
+    for dataset, summary in summaries.items():
+        progress(f"comparing {dataset.name}", None, None)
+        await _compare(conn, dataset, summary)
+    tables = [dataset.table for dataset in summaries]
+    if COMPANIES in summaries:
+        progress("vocabulary of names", None, None)
+        await _build_next(conn, "name_words", VOCABULARY_SELECT)
+        tables.append("name_words")
+    progress("statistics", None, None)
+    for table in tables:
+        await conn.execute(f"ANALYZE {SCHEMA}._next_{table}")
+    progress("swapping", None, None)
+    for table in tables:
+        await _swap(conn, table)
 
 
 def _header(dataset: Dataset, path: Path) -> tuple[list[str], list[str]]:
@@ -159,23 +206,29 @@ def _header(dataset: Dataset, path: Path) -> tuple[list[str], list[str]]:
     return header, [column for column in dataset.columns if column not in header]
 
 
-async def _stage(conn, dataset: Dataset, path: Path, header: list[str], absent: list[str],
-                 summary: DatasetSummary, progress: Progress) -> None:
-    # The columns read first: a row is decoded only up to the last column a statement uses.
+async def _create_stage(conn, dataset: Dataset, header: list[str], absent: list[str]) -> list[str]:
+    """An UNLOGGED table of text columns for the file's rows, with their line and digest; the columns
+    read first (a row is decoded only up to the last column a statement uses). Returns those."""
     read = [c for c in dataset.columns if c in header or c in absent]
     columns = ", ".join(f"{ident(c)} text" for c in [*read, *(c for c in header if c not in read)])
     await conn.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{dataset.stage}")
-    await conn.execute(
-        f"CREATE UNLOGGED TABLE {SCHEMA}.{dataset.stage} "
-        f"(line bigint GENERATED BY DEFAULT AS IDENTITY (START WITH 2 CACHE 100000), {columns})"
-    )
+    await conn.execute(f"CREATE UNLOGGED TABLE {SCHEMA}.{dataset.stage} (line bigint, {columns}, _digest bigint)")
+    return read
+
+
+async def _stage(conn, dataset: Dataset, path: Path, header: list[str], absent: list[str],
+                 summary: DatasetSummary, progress: Progress) -> None:
+    """Every line of the file, by COPY; if PostgreSQL refuses a line, read again row by row in
+    Python to set the unreadable ones aside."""
+    read = await _create_stage(conn, dataset, header, absent)
     step = f"reading {path.name}"
     size = path.stat().st_size  # noqa: ASYNC240 - a batch job: the loop has nothing else to do
     try:
         async with conn.transaction():
             result = await conn.copy_to_table(
-                dataset.stage, schema_name=SCHEMA, source=_chunks(path, step, size, progress), columns=header,
-                format="csv", header=True, encoding="utf8", force_null=[c for c in read if c in header],
+                dataset.stage, schema_name=SCHEMA, source=_digested_lines(path, step, size, progress),
+                columns=["line", *header, "_digest"], format="csv", encoding="utf8",
+                force_null=[c for c in read if c in header],
             )
         summary.rows_read = int(result.split()[-1])
         return
@@ -183,62 +236,107 @@ async def _stage(conn, dataset: Dataset, path: Path, header: list[str], absent: 
             asyncpg.UntranslatableCharacterError):
         pass  # a row PostgreSQL refuses: read again row by row to set it aside
     rejected: list[tuple[int, str]] = []
-    counted = _CountingReader(open(path, "rb"))  # noqa: ASYNC230 - read by csv, row by row, as COPY needs them
-    with counted:
-        text = io.TextIOWrapper(counted, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        rows = csv.reader(text)
-        next(rows, None)
+    width = len(header)
 
-        async def records() -> AsyncIterator[tuple]:
-            width = len(header)
-            for number, values in enumerate(rows, start=1):
-                if len(values) != width:
-                    rejected.append((rows.line_num, f"row has {len(values)} fields, the header has {width}"))
-                elif any(_UNREADABLE.search(value) for value in values):
-                    rejected.append((rows.line_num, "row is not valid UTF-8 text"))
-                else:
-                    yield (rows.line_num, *[value or None for value in values])
-                if number % 50_000 == 0:
-                    progress(step, counted.bytes_read, size)
+    async def records() -> AsyncIterator[tuple]:
+        async for batch in _batches(path, step, size, progress):
+            for number, record in batch:
+                try:
+                    yield (number, *parse(record, width), digest(record))
+                except UnreadableRecord as problem:
+                    rejected.append((number, str(problem)))
 
-        await conn.copy_records_to_table(dataset.stage, schema_name=SCHEMA, records=records(),
-                                         columns=["line", *header])
-        progress(step, size, size)
+    await conn.copy_records_to_table(dataset.stage, schema_name=SCHEMA, records=records(),
+                                     columns=["line", *header, "_digest"])
     staged = await conn.fetchval(f"SELECT count(*) FROM {SCHEMA}.{dataset.stage}")
     summary.rows_read = staged + len(rejected)
+    await _reject_unreadable(conn, summary, rejected)
+
+
+async def _reject_unreadable(conn, summary: DatasetSummary, rejected: list[tuple[int, str]]) -> None:
     await conn.executemany(
         f"INSERT INTO {SCHEMA}.import_rejections (source_id, line, key, reason) VALUES ($1, $2, NULL, $3)",
         [(summary.source_id, line, reason) for line, reason in rejected],
     )
 
 
-_UNREADABLE = re.compile("[\udc80-\udcff\x00]")  # undecodable bytes (surrogateescape) or NUL
+async def _batches(path: Path, step: str, size: int, progress: Progress) -> AsyncIterator[list[tuple[int, bytes]]]:
+    with open(path, "rb") as stock:  # noqa: ASYNC230 - read (and split into records) in a thread
+        batches = record_batches(stock)
+        while (batch := await asyncio.to_thread(next, batches, None)) is not None:
+            yield batch
+            progress(step, stock.tell(), size)
 
 
-class _CountingReader(io.RawIOBase):
-    def __init__(self, raw):
-        self.raw, self.bytes_read = raw, 0
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        n = self.raw.readinto(buffer)
-        self.bytes_read += n or 0
-        return n
-
-    def close(self):
-        self.raw.close()
-        super().close()
+async def _digested_lines(path: Path, step: str, size: int, progress: Progress) -> AsyncIterator[bytes]:
+    """The file's records as CSV for COPY, each with its line number first and its digest last:
+    Python does this while PostgreSQL parses the previous chunk."""
+    async for batch in _batches(path, step, size, progress):
+        yield b"".join([b"%d,%s,%d\n" % (number, record, digest(record)) for number, record in batch])
 
 
-async def _chunks(path: Path, step: str, size: int, progress: Progress) -> AsyncIterator[bytes]:
-    done = 0
-    with open(path, "rb") as stock:  # noqa: ASYNC230 - chunks are read in a thread
-        while chunk := await asyncio.to_thread(stock.read, CHUNK_BYTES):
-            yield chunk
-            done += len(chunk)
-            progress(step, done, size)
+async def _stage_changes(conn, files: dict[Dataset, Path], headers, summaries: dict[Dataset, DatasetSummary],
+                         progress: Progress) -> dict[Dataset, changes.StagedChanges]:
+    """Stage the changed lines of the companies' and establishments' files. Establishments first:
+    a company one of whose establishments changed is shaped again (its head office places it)."""
+    found: dict[Dataset, changes.StagedChanges] = {}
+    touched: set[bytes] = set()
+    for dataset in (ESTABLISHMENTS, COMPANIES):
+        header, absent = headers[dataset]
+        await _create_stage(conn, dataset, header, absent)
+        known = await changes.live_digests(conn, dataset)
+        path = files[dataset]
+        batches = _batches(path, f"reading {path.name} (changes)", path.stat().st_size, progress)  # noqa: ASYNC240
+        found[dataset] = result = await changes.stage_changes(conn, dataset, batches, header, known, touched)
+        del known
+        summaries[dataset].rows_read = result.rows
+        await _reject_unreadable(conn, summaries[dataset], result.rejected)
+        share = (result.staged + len(result.removed)) / max(result.rows, 1)
+        if share > changes.MOST_CHANGED_SHARE:
+            raise changes.Rebuild(f"{share:.0%} of the lines of {files[dataset].name} changed")
+        if dataset is ESTABLISHMENTS:
+            staged = await conn.fetch(f"SELECT DISTINCT left(siret, 9) FROM {SCHEMA}.{dataset.stage}")
+            touched = {row[0].encode() for row in staged if row[0]} | {key[:9].encode() for key in result.removed}
+    return found
+
+
+async def _apply_changes(conn, summaries: dict[Dataset, DatasetSummary],
+                         found: dict[Dataset, changes.StagedChanges], progress: Progress) -> None:
+    """Shape the staged lines, then change the live tables in place: companies, their
+    establishments, the vocabulary; the successions (a small file) are rebuilt."""
+    for name in ("enable_nestloop", "enable_mergejoin"):  # a few rows: index probes beat hashing the registry
+        await conn.execute("SELECT set_config($1, 'on', true)", name)
+    await conn.execute(f"CREATE UNLOGGED TABLE {SCHEMA}._word_changes (word text, change integer)")
+    for dataset in (COMPANIES, ESTABLISHMENTS):
+        await conn.execute(changes.replaced_keys(dataset), found[dataset].removed)
+        await conn.execute(f"ANALYZE {SCHEMA}._replaced_{dataset.table}")
+    for dataset in (COMPANIES, ESTABLISHMENTS):
+        summary, table = summaries[dataset], dataset.table
+        progress(f"checking {dataset.name} (changes)", None, None)
+        try:
+            async with conn.transaction():
+                kept = await _create_like(conn, f"_changed_{table}", table, sirene_sql.change_selects(dataset, False))
+        except asyncpg.DataError:  # a malformed date or year somewhere: check every field
+            kept = await _create_like(conn, f"_changed_{table}", table, sirene_sql.change_selects(dataset, True))
+        await _reject(conn, dataset, summary, kept)
+        await conn.execute(f"ANALYZE {SCHEMA}._changed_{table}")
+        counted = await conn.fetchrow(changes.counts(dataset))
+        summary.inserted, summary.updated, summary.removed = counted["inserted"], counted["updated"], counted["removed"]
+        summary.unchanged = summary.rows_read - summary.rejected - summary.inserted - summary.updated
+        progress(f"applying {dataset.name}", None, None)
+        if dataset is COMPANIES:
+            await conn.execute(changes.renamed_companies())
+        await conn.execute(changes.take_out(dataset))
+        if dataset is ESTABLISHMENTS:
+            await conn.execute(changes.company_names_again())
+        for statement in changes.put_in(dataset):
+            await conn.execute(statement)
+        summary.as_of = await conn.fetchval(changes.as_of(dataset))
+    progress("vocabulary of names", None, None)
+    for statement in changes.VOCABULARY_CHANGES:
+        await conn.execute(statement)
+    if SUCCESSIONS in summaries:
+        await _rebuild(conn, {SUCCESSIONS: summaries[SUCCESSIONS]}, progress)
 
 
 async def _build_next_tables(conn, summaries: dict[Dataset, DatasetSummary], progress: Progress) -> None:
@@ -269,11 +367,21 @@ async def _build_next_tables(conn, summaries: dict[Dataset, DatasetSummary], pro
 
 async def _build_next(conn, table: str, select: str, progress: Progress = _quiet) -> int:
     """Make fce._next_<table> from `select` (columns named as the live table's), shaped like the live
-    table (its columns' order, types and collations, NOT NULLs, checks and defaults) and with its indexes.
+    table and with its indexes."""
+    kept = await _create_like(conn, f"_next_{table}", table, select)
+    progress(f"indexing {table}", None, None)
+    for statement in await _index_statements(conn, table):
+        await conn.execute(statement)
+    return kept
+
+
+async def _create_like(conn, name: str, table: str, select: str) -> int:
+    """Make fce.<name> from `select` (columns named as the live table's), shaped like the live table
+    (its columns' order, types and collations, NOT NULLs, checks and defaults); its row count.
 
     CREATE TABLE ... AS rather than INSERT ... SELECT: PostgreSQL runs the SELECT with parallel
     workers only for the former, and the checks of the rows are most of the work."""
-    await conn.execute(f"DROP TABLE IF EXISTS {SCHEMA}._next_{table}")
+    await conn.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{name}")
     columns = await conn.fetch(
         """
         SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
@@ -293,7 +401,7 @@ async def _build_next(conn, table: str, select: str, progress: Progress = _quiet
         + (f" COLLATE {ident(c['collation'])}" if c["collation"] else "") + f" AS {ident(c['name'])}"
         for c in columns
     )
-    status = await conn.execute(f"CREATE TABLE {SCHEMA}._next_{table} AS SELECT {shaped} FROM ({select}) x")
+    status = await conn.execute(f"CREATE TABLE {SCHEMA}.{name} AS SELECT {shaped} FROM ({select}) x")
     checks = await conn.fetch(
         "SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint "
         "WHERE conrelid = to_regclass($1) AND contype = 'c' ORDER BY conname",
@@ -305,10 +413,7 @@ async def _build_next(conn, table: str, select: str, progress: Progress = _quiet
         *(f"ADD CONSTRAINT {ident(c['conname'])} {c['definition']}" for c in checks),
     ]
     if alterations:  # one scan of the new rows for all the constraints
-        await conn.execute(f"ALTER TABLE {SCHEMA}._next_{table} {', '.join(alterations)}")
-    progress(f"indexing {table}", None, None)
-    for statement in await _index_statements(conn, table):
-        await conn.execute(statement)
+        await conn.execute(f"ALTER TABLE {SCHEMA}.{name} {', '.join(alterations)}")
     return int(status.split()[-1])
 
 
@@ -394,10 +499,11 @@ async def _swap(conn, table: str) -> None:
             await conn.execute(f"ALTER INDEX {SCHEMA}.{row['name']} RENAME TO {final}")
 
 
-async def _record(conn, summary: DatasetSummary) -> None:
+async def _record(conn, summary: DatasetSummary, shaped_with: str) -> None:
     await conn.execute(
         f"UPDATE {SCHEMA}.import_sources SET as_of = $2, finished_at = clock_timestamp(), rows_read = $3, "
-        "inserted = $4, updated = $5, unchanged = $6, removed = $7, rejected = $8 WHERE id = $1",
+        "inserted = $4, updated = $5, unchanged = $6, removed = $7, rejected = $8, method = $9, shaped_with = $10 "
+        "WHERE id = $1",
         summary.source_id, summary.as_of, summary.rows_read, summary.inserted, summary.updated,
-        summary.unchanged, summary.removed, summary.rejected,
+        summary.unchanged, summary.removed, summary.rejected, summary.method, shaped_with,
     )

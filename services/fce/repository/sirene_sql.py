@@ -77,11 +77,11 @@ def values_of(dataset: Dataset, stage: str = "s") -> str:
     plain = ", ".join(f"{stage}.{ident(c)}" for c in dataset.columns)
     status = DIFFUSION_COLUMNS.get(dataset.name)
     if status is None:
-        return f"(SELECT {stage}.line, {plain} FROM {SCHEMA}.{dataset.stage} {stage})"
+        return f"(SELECT {stage}.line, {stage}._digest, {plain} FROM {SCHEMA}.{dataset.stage} {stage})"
     unmasked = ", ".join(f"nullif({stage}.{ident(c)}, '[ND]') AS {ident(c)}" for c in dataset.columns)
-    return (f"(SELECT {stage}.line, {plain} FROM {SCHEMA}.{dataset.stage} {stage} "
+    return (f"(SELECT {stage}.line, {stage}._digest, {plain} FROM {SCHEMA}.{dataset.stage} {stage} "
             f"WHERE {stage}.{ident(status)} IS DISTINCT FROM 'P' "
-            f"UNION ALL SELECT {stage}.line, {unmasked} FROM {SCHEMA}.{dataset.stage} {stage} "
+            f"UNION ALL SELECT {stage}.line, {stage}._digest, {unmasked} FROM {SCHEMA}.{dataset.stage} {stage} "
             f"WHERE {stage}.{ident(status)} = 'P')")
 
 
@@ -296,8 +296,9 @@ def _statement(outer: dict[str, str], inner: dict[str, str], source: str, joins:
 STORED_ORDER = "departement, rank_key"
 
 
-def companies_select(careful: bool) -> str:
-    """The valid companies of the staging table, with their head office's place."""
+def companies_select(careful: bool, head_offices: str = f"{SCHEMA}.{ESTABLISHMENTS.stage}") -> str:
+    """The valid companies of the staging table, with their head office's place from `head_offices`
+    (establishment rows as in the file: the staging table, or what stands for it, see HEAD_OFFICES)."""
     u, cast = "u", Casts(careful)
     category, surname = col(u, "categorieJuridiqueUniteLegale"), col(u, "nomUniteLegale")
     natural = f"({category} = '1000' OR ({category} IS NULL AND {surname} IS NOT NULL))"
@@ -339,6 +340,7 @@ def companies_select(careful: bool) -> str:
         "head_code": f"CASE WHEN {foreign} IS NULL THEN {head['codeCommuneEtablissement']} END",
         "head_commune_name": f"CASE WHEN {foreign} IS NULL THEN {head['libelleCommuneEtablissement']} END",
         "head_postcode": head["codePostalEtablissement"],
+        "source_digest": "u._digest",
     }
     outer = {
         **{name: f"r.{name}" for name in inner if name not in (
@@ -360,7 +362,7 @@ def companies_select(careful: bool) -> str:
     }
     # The head office is the row whose siren and nic are the company's (a row whose SIRET says
     # otherwise is rejected, and must not give the company a second head office).
-    source = (f"{values_of(COMPANIES)} u LEFT JOIN {SCHEMA}.{ESTABLISHMENTS.stage} {h} "
+    source = (f"{values_of(COMPANIES)} u LEFT JOIN {head_offices} {h} "
               f"ON {h}.siret = {col(u, 'siren')} || {col(u, 'nicSiegeUniteLegale')} "
               f"AND {h}.siren = {col(u, 'siren')} AND {h}.nic = {col(u, 'nicSiegeUniteLegale')} "
               f"AND {h}.{ident('etablissementSiege')} = 'true'")
@@ -368,6 +370,29 @@ def companies_select(careful: bool) -> str:
              f"{departement_join('r.head_code')}"
              "LEFT JOIN ref.naf n ON n.code = r.naf AND r.naf_nomenclature = 'NAFRev2'")
     return _statement(outer, inner, source, joins, "r.valid", STORED_ORDER)
+
+
+def own_words(enseigne: str, usual_name: str) -> str:
+    """The words of an establishment's own names (its sign, its usual name), NULL if it has none."""
+    return (f"CASE WHEN {enseigne} IS NOT NULL OR {usual_name} IS NOT NULL "
+            f"THEN fce.name_words(concat_ws(' ', {enseigne}, {usual_name})) END")
+
+
+def company_fields(c: str, words: str) -> dict[str, str]:
+    """An establishment's columns that come from its company (`c`), its own name's `words` added to the
+    company's: made with the establishment, and again when only the company changed."""
+    return {
+        "company_name": f"{c}.denomination",
+        "company_sigle": f"{c}.sigle",
+        "legal_category": f"{c}.legal_category",
+        "ess": f"{c}.ess",
+        "name_norm": f"{c}.name_norm",
+        "search_vector": f"CASE WHEN {words} IS NULL THEN coalesce({c}.search_vector, '') "
+                         f"ELSE coalesce({c}.search_vector, '') || array_to_tsvector({words}) END",
+    }
+
+
+COMPANY_FIELDS = ("denomination", "sigle", "legal_category", "ess", "name_norm", "search_vector")
 
 
 def establishments_select(companies: str, careful: bool) -> str:
@@ -416,8 +441,8 @@ def establishments_select(companies: str, careful: bool) -> str:
         "closed_on": f"CASE WHEN {state} = 'F' THEN {cast.date(col(u, 'dateDebut'))} END",
         "diffusion_status": f"coalesce({col(u, 'statutDiffusionEtablissement')}, 'O')",
         "last_processed_at": cast.processed_at(col(u, ESTABLISHMENTS.processed_column)),
-        "own_words": f"CASE WHEN {enseigne} IS NOT NULL OR {usual} IS NOT NULL "
-                     f"THEN fce.name_words(concat_ws(' ', {enseigne}, {usual})) END",
+        "own_words": own_words(enseigne, usual),
+        "source_digest": "u._digest",
     }
     outer = {
         **{name: f"r.{name}" for name in inner if name not in ("valid", "own_words")},
@@ -428,13 +453,7 @@ def establishments_select(companies: str, careful: bool) -> str:
         "longitude": "co.longitude",
         "naf_is_current": "coalesce(r.naf IS NOT NULL AND r.naf_nomenclature = 'NAFRev2', false)",
         "naf_section": "n.section",
-        "company_name": "c.denomination",
-        "company_sigle": "c.sigle",
-        "legal_category": "c.legal_category",
-        "ess": "c.ess",
-        "name_norm": "c.name_norm",
-        "search_vector": "CASE WHEN r.own_words IS NULL THEN coalesce(c.search_vector, '') "
-                         "ELSE coalesce(c.search_vector, '') || array_to_tsvector(r.own_words) END",
+        **company_fields("c", "r.own_words"),
         "rank_key": f"CASE WHEN r.state = 'F' THEN {CLOSED_PENALTY} ELSE 0 END "
                     f"+ CASE WHEN r.head_office THEN 0 ELSE {SECONDARY_PENALTY} END + {size('r.headcount_band')}",
     }
@@ -524,3 +543,48 @@ VOCABULARY_SELECT = f"""
     ) w
     GROUP BY word
 """
+
+
+def head_offices_of_changes() -> str:
+    """The head offices of the staged companies, as the file has them, for an import of changes:
+    the staged line, else the live row made from the same unchanged line (its place columns are
+    the line's, "[ND]" read as no value as the head office's place reads it), unless the file
+    no longer has it (fce._replaced_establishments: the staged and the removed keys)."""
+    s, place = ESTABLISHMENTS.stage, ("codePaysEtrangerEtablissement", "codeCommuneEtablissement",
+                                      "libelleCommuneEtablissement", "codePostalEtablissement")
+    return f"""(
+        SELECT s.siret, s.siren, s.nic, s."etablissementSiege", {', '.join(f's.{ident(c)}' for c in place)}
+        FROM {SCHEMA}.{s} s
+        UNION ALL
+        SELECT e.siret, e.siren, e.nic, 'true', e.country_code, e.commune_code, e.commune_name, e.postcode
+        FROM {SCHEMA}.{COMPANIES.stage} c
+        JOIN {SCHEMA}.establishments e ON e.siret = c.siren || c."nicSiegeUniteLegale" AND e.head_office
+        WHERE NOT EXISTS (SELECT FROM {SCHEMA}._replaced_establishments r WHERE r.key = e.siret)
+    )"""
+
+
+# What made the registry's rows: the shaping statements and the referentials they read. An import
+# of changes keeps the rows of unchanged lines, so it is right only if neither changed since.
+SHAPED_WITH = """
+    SELECT md5($1 || coalesce(string_agg(name || ':' || checksum, ',' ORDER BY name), '')) FROM ref.meta
+"""  # the referentials' checksums, as loaded
+
+
+def shaping_statements() -> str:
+    return "\n".join([COMMUNES_LOOKUP, companies_select(careful=False), establishments_select("companies", False),
+                      VOCABULARY_SELECT])
+
+
+def words_of(table: str, alias: str) -> str:
+    """The vocabulary's words that a row of `table` brings (VOCABULARY_SELECT), one per result row."""
+    if table == "companies":
+        return f"unnest(tsvector_to_array({alias}.search_vector))"
+    return f"unnest({own_words(f'{alias}.enseigne', f'{alias}.usual_name')})"
+
+
+def change_selects(dataset: Dataset, careful: bool) -> str:
+    """The rows of fce._changed_<table> in an import of changes: the staged lines only, companies
+    placed by head_offices_of_changes(), establishments named by the live (already changed) companies."""
+    if dataset is COMPANIES:
+        return companies_select(careful, head_offices_of_changes())
+    return establishments_select(COMPANIES.table, careful)

@@ -1,0 +1,82 @@
+"""A stock file as raw records (the bytes of each CSV row), with the digest that tells a monthly
+import which rows changed since the last one.
+
+The digest is of the row's bytes as INSEE wrote them: equal digests, same row, whatever the row
+holds. Reading records is Python work done while PostgreSQL parses the previous chunk (the
+other core), so digests cost the import almost nothing.
+"""
+
+import csv
+import io
+from collections.abc import Iterator
+from hashlib import blake2b
+from typing import BinaryIO
+
+CHUNK_BYTES = 1 << 20
+QUOTE = b'"'
+
+
+def digest(record: bytes) -> int:
+    """64 bits of BLAKE2b, signed as PostgreSQL's bigint."""
+    return int.from_bytes(blake2b(record, digest_size=8).digest(), "big", signed=True)
+
+
+def record_batches(stock: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[list[tuple[int, bytes]]]:
+    """(line where it starts, bytes without its line end) of each record after the header, a chunk's
+    worth at a time. A quoted field may hold line ends: a line with an odd number of quotes opens one."""
+    line = 1
+    carry = b""
+    opened: bytes | None = None  # a record whose quoted field goes on over the next lines
+    opened_at = 0
+    header = True
+    while True:
+        chunk = stock.read(chunk_bytes)
+        if chunk:
+            lines = (carry + chunk).split(b"\n")
+            carry = lines.pop()
+        else:
+            lines, carry = ([carry] if carry else []), b""
+        batch = []
+        for text in lines:
+            number, line = line, line + 1
+            if opened is not None:
+                opened += b"\n" + text
+                if opened.count(QUOTE) % 2:
+                    continue
+                text, number, opened = opened, opened_at, None
+            elif QUOTE in text and text.count(QUOTE) % 2:
+                opened, opened_at = text, number
+                continue
+            if header:
+                header = False
+                continue
+            batch.append((number, text[:-1] if text.endswith(b"\r") else text))
+        if not chunk:
+            if opened is not None:  # a quote never closed: the rest of the file is one bad record
+                batch.append((opened_at, opened))
+            if batch:
+                yield batch
+            return
+        if batch:
+            yield batch
+
+
+class UnreadableRecord(ValueError):
+    """A record that is not a row of the file: the reason says why."""
+
+
+def parse(record: bytes, width: int) -> list[str | None]:
+    """The record's fields (empty ones as None), as PostgreSQL's COPY would read them."""
+    try:
+        text = record.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnreadableRecord("row is not valid UTF-8 text") from None
+    if "\x00" in text:
+        raise UnreadableRecord("row is not valid UTF-8 text")
+    try:
+        fields = next(csv.reader(io.StringIO(text) if "\n" in text else [text], strict=True), [])
+    except csv.Error as problem:  # a quote never closed, or text after a closing quote
+        raise UnreadableRecord(f"row is not CSV: {problem}") from None
+    if len(fields) != width:
+        raise UnreadableRecord(f"row has {len(fields)} fields, the header has {width}")
+    return [value or None for value in fields]
