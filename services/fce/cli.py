@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from services.fce.domain.generator import write_sirene_files
+from services.fce.domain.generator import GeneratedFiles, write_next_month, write_sirene_files
 from services.fce.repository.imports import ImportBusy, ImportSummary, import_stock
 from shared.referentials import DATA_DIR
 
@@ -106,6 +106,12 @@ def generate_files(out: Path, establishments: int, seed: int = 2026, workers: in
     communes, weights, naf_codes = referential_inputs()
     return write_sirene_files(out, establishments, seed, communes, naf_codes, commune_weights=weights,
                               workers=workers, on_progress=on_progress)
+
+
+def generate_next_month(previous: GeneratedFiles, out: Path, seed: int = 2026) -> GeneratedFiles:
+    """The same stock a month later (a few % of lines changed, closed, removed or new)."""
+    communes, weights, naf_codes = referential_inputs()
+    return write_next_month(previous, out, seed, communes, naf_codes, commune_weights=weights)
 
 
 @app.command()

@@ -1,8 +1,9 @@
 """What leaves fce: the registry's companies and establishments, search pages, import sources."""
 
 import datetime as dt
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.fce.domain.search import HEADCOUNT_BANDS
 from services.fce.models import ImportRejection, ImportSource
@@ -234,6 +235,9 @@ class SourceOut(BaseModel):
     unchanged: int
     removed: int
     rejected: int
+    # rebuild: every row and index made again; changes: only the lines that changed since the last import
+    method: Literal["rebuild", "changes"] | None = Field(
+        description="rebuild (every row made again) or changes (only the file's changed lines applied)")
 
 
 def source_out(source: ImportSource) -> SourceOut:

@@ -16,6 +16,7 @@ async def test_sources_list_each_file_imported_newest_first(fce, agent, registry
     assert establishments["rows_read"] == establishments["inserted"] + establishments["updated"] \
         + establishments["unchanged"] + establishments["rejected"]
     assert establishments["as_of"] and establishments["finished_at"]
+    assert establishments["method"] == "rebuild"  # the session's registry is the first import
     assert [item["id"] for item in items] == sorted((item["id"] for item in items), reverse=True)
 
 

@@ -309,7 +309,6 @@ async def _apply_changes(conn, summaries: dict[Dataset, DatasetSummary],
     await conn.execute(f"CREATE UNLOGGED TABLE {SCHEMA}._word_changes (word text, change integer)")
     for dataset in (COMPANIES, ESTABLISHMENTS):
         await conn.execute(changes.replaced_keys(dataset), found[dataset].removed)
-        await conn.execute(f"ANALYZE {SCHEMA}._replaced_{dataset.table}")
     for dataset in (COMPANIES, ESTABLISHMENTS):
         summary, table = summaries[dataset], dataset.table
         progress(f"checking {dataset.name} (changes)", None, None)
@@ -319,7 +318,6 @@ async def _apply_changes(conn, summaries: dict[Dataset, DatasetSummary],
         except asyncpg.DataError:  # a malformed date or year somewhere: check every field
             kept = await _create_like(conn, f"_changed_{table}", table, sirene_sql.change_selects(dataset, True))
         await _reject(conn, dataset, summary, kept)
-        await conn.execute(f"ANALYZE {SCHEMA}._changed_{table}")
         counted = await conn.fetchrow(changes.counts(dataset))
         summary.inserted, summary.updated, summary.removed = counted["inserted"], counted["updated"], counted["removed"]
         summary.unchanged = summary.rows_read - summary.rejected - summary.inserted - summary.updated

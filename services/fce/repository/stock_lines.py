@@ -17,8 +17,20 @@ QUOTE = b'"'
 
 
 def digest(record: bytes) -> int:
-    """64 bits of BLAKE2b, signed as PostgreSQL's bigint."""
-    return int.from_bytes(blake2b(record, digest_size=8).digest(), "big", signed=True)
+    """64 bits of BLAKE2b, signed as PostgreSQL's bigint; never 0, which stands for no digest."""
+    return int.from_bytes(blake2b(record, digest_size=8).digest(), "big", signed=True) or 1
+
+
+def _opens_a_field(data: bytes, end: int) -> bool:
+    """Whether a line of data[:end] has an odd number of quotes (few lines have quotes at all)."""
+    at = data.find(QUOTE, 0, end)
+    while at != -1:
+        start, stop = data.rfind(b"\n", 0, at) + 1, data.find(b"\n", at, end)
+        stop = end if stop == -1 else stop
+        if data.count(QUOTE, start, stop) % 2:
+            return True
+        at = data.find(QUOTE, stop, end)
+    return False
 
 
 def record_batches(stock: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[list[tuple[int, bytes]]]:
@@ -32,10 +44,19 @@ def record_batches(stock: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[
     while True:
         chunk = stock.read(chunk_bytes)
         if chunk:
-            lines = (carry + chunk).split(b"\n")
+            data = carry + chunk
+            lines = data.split(b"\n")
             carry = lines.pop()
+            end = len(data) - len(carry)
+            usual = opened is None and not header and data.find(b"\r", 0, end) == -1 and not _opens_a_field(data, end)
         else:
-            lines, carry = ([carry] if carry else []), b""
+            lines, carry, usual = ([carry] if carry else []), b"", False
+        if usual:  # every line a record: C loops only, a third of the time of the loop below
+            batch = list(zip(range(line, line + len(lines)), lines, strict=True))
+            line += len(lines)
+            if batch:
+                yield batch
+            continue
         batch = []
         for text in lines:
             number, line = line, line + 1
