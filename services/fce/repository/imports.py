@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+import numpy as np
 
 from services.fce.domain.sirene import check_header
 from services.fce.repository import changes, sirene_sql
@@ -280,23 +281,24 @@ async def _stage_changes(conn, files: dict[Dataset, Path], headers, summaries: d
     """Stage the changed lines of the companies' and establishments' files. Establishments first:
     a company one of whose establishments changed is shaped again (its head office places it)."""
     found: dict[Dataset, changes.StagedChanges] = {}
-    touched: set[bytes] = set()
+    head_offices_changed = np.zeros(0, dtype=np.int64)
     for dataset in (ESTABLISHMENTS, COMPANIES):
         header, absent = headers[dataset]
         await _create_stage(conn, dataset, header, absent)
-        known = await changes.live_digests(conn, dataset)
+        live = await changes.live_digests(conn, dataset)
         path = files[dataset]
         batches = _batches(path, f"reading {path.name} (changes)", path.stat().st_size, progress)  # noqa: ASYNC240
-        found[dataset] = result = await changes.stage_changes(conn, dataset, batches, header, known, touched)
-        del known
+        found[dataset] = result = await changes.stage_changes(conn, dataset, batches, header, live,
+                                                              head_offices_changed)
+        del live
         summaries[dataset].rows_read = result.rows
         await _reject_unreadable(conn, summaries[dataset], result.rejected)
         share = (result.staged + len(result.removed)) / max(result.rows, 1)
         if share > changes.MOST_CHANGED_SHARE:
             raise changes.Rebuild(f"{share:.0%} of the lines of {files[dataset].name} changed")
         if dataset is ESTABLISHMENTS:
-            staged = await conn.fetch(f"SELECT DISTINCT left(siret, 9) FROM {SCHEMA}.{dataset.stage}")
-            touched = {row[0].encode() for row in staged if row[0]} | {key[:9].encode() for key in result.removed}
+            sirens = await conn.fetch(changes.HEAD_OFFICES_CHANGED, result.removed)
+            head_offices_changed = np.array([int(row[0]) for row in sirens if row[0].isdigit()], dtype=np.int64)
     return found
 
 
@@ -304,11 +306,13 @@ async def _apply_changes(conn, summaries: dict[Dataset, DatasetSummary],
                          found: dict[Dataset, changes.StagedChanges], progress: Progress) -> None:
     """Shape the staged lines, then change the live tables in place: companies, their
     establishments, the vocabulary; the successions (a small file) are rebuilt."""
-    for name in ("enable_nestloop", "enable_mergejoin"):  # a few rows: index probes beat hashing the registry
-        await conn.execute("SELECT set_config($1, 'on', true)", name)
+    # A few thousand rows joined to the registry by key: index probes, never a hash of the registry.
+    for name, value in (("enable_nestloop", "on"), ("enable_mergejoin", "on"), ("enable_hashjoin", "off")):
+        await conn.execute("SELECT set_config($1, $2, true)", name, value)
     await conn.execute(f"CREATE UNLOGGED TABLE {SCHEMA}._word_changes (word text, change integer)")
     for dataset in (COMPANIES, ESTABLISHMENTS):
         await conn.execute(changes.replaced_keys(dataset), found[dataset].removed)
+        await conn.execute(f"ANALYZE {SCHEMA}._replaced_{dataset.table}")  # few rows: then index probes
     for dataset in (COMPANIES, ESTABLISHMENTS):
         summary, table = summaries[dataset], dataset.table
         progress(f"checking {dataset.name} (changes)", None, None)
@@ -318,23 +322,37 @@ async def _apply_changes(conn, summaries: dict[Dataset, DatasetSummary],
         except asyncpg.DataError:  # a malformed date or year somewhere: check every field
             kept = await _create_like(conn, f"_changed_{table}", table, sirene_sql.change_selects(dataset, True))
         await _reject(conn, dataset, summary, kept)
+        await conn.execute(changes.same_rows_out(dataset))
         counted = await conn.fetchrow(changes.counts(dataset))
         summary.inserted, summary.updated, summary.removed = counted["inserted"], counted["updated"], counted["removed"]
         summary.unchanged = summary.rows_read - summary.rejected - summary.inserted - summary.updated
         progress(f"applying {dataset.name}", None, None)
         if dataset is COMPANIES:
             await conn.execute(changes.renamed_companies())
+            await conn.execute(f"ANALYZE {SCHEMA}._renamed_companies")
         await conn.execute(changes.take_out(dataset))
-        if dataset is ESTABLISHMENTS:
+        if dataset is ESTABLISHMENTS:  # by ranges of the primary key, not a merge with the sorted registry
+            await conn.execute("SELECT set_config('enable_mergejoin', 'off', true)")
             await conn.execute(changes.company_names_again())
+            await conn.execute("SELECT set_config('enable_mergejoin', 'on', true)")
         for statement in changes.put_in(dataset):
             await conn.execute(statement)
-        summary.as_of = await conn.fetchval(changes.as_of(dataset))
+        summary.as_of = await _as_of(conn, dataset, summary)
     progress("vocabulary of names", None, None)
     for statement in changes.VOCABULARY_CHANGES:
         await conn.execute(statement)
     if SUCCESSIONS in summaries:
         await _rebuild(conn, {SUCCESSIONS: summaries[SUCCESSIONS]}, progress)
+
+
+async def _as_of(conn, dataset: Dataset, summary: DatasetSummary) -> dt.date | None:
+    """The registry's latest processing date. The rows kept unchanged are no later than the previous
+    import's; so when the changed rows reach that date, theirs is the answer (no scan of the table)."""
+    changed = await conn.fetchval(changes.as_of(dataset, f"_changed_{dataset.table}"))
+    previous = await conn.fetchval(changes.PREVIOUS_AS_OF, dataset.name, summary.source_id)
+    if changed is not None and previous is not None and changed >= previous:
+        return changed
+    return await conn.fetchval(changes.as_of(dataset, dataset.table))
 
 
 async def _build_next_tables(conn, summaries: dict[Dataset, DatasetSummary], progress: Progress) -> None:

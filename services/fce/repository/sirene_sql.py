@@ -558,7 +558,7 @@ def head_offices_of_changes() -> str:
         UNION ALL
         SELECT e.siret, e.siren, e.nic, 'true', e.country_code, e.commune_code, e.commune_name, e.postcode
         FROM {SCHEMA}.{COMPANIES.stage} c
-        JOIN {SCHEMA}.establishments e ON e.siret = c.siren || c."nicSiegeUniteLegale" AND e.head_office
+        JOIN {SCHEMA}.establishments e ON e.siret = (c.siren || c."nicSiegeUniteLegale") COLLATE "C" AND e.head_office
         WHERE NOT EXISTS (SELECT FROM {SCHEMA}._replaced_establishments r WHERE r.key = e.siret)
     )"""
 
@@ -571,8 +571,12 @@ SHAPED_WITH = """
 
 
 def shaping_statements() -> str:
+    """What the fingerprint covers besides the referentials: the statements, and the lines' digest."""
     return "\n".join([COMMUNES_LOOKUP, companies_select(careful=False), establishments_select("companies", False),
-                      VOCABULARY_SELECT])
+                      VOCABULARY_SELECT, DIGEST])
+
+
+DIGEST = "xxh3_64 of the line's bytes, minus 2**63"  # stock_lines.digest; another digest means a rebuild
 
 
 def words_of(table: str, alias: str) -> str:
