@@ -9,7 +9,7 @@ from services.fce.repository.stock_lines import UnreadableRecord, digest, parse,
 
 def records(data: bytes, chunk_bytes: int = 7) -> list[tuple[int, bytes]]:
     """Small chunks: records cut across chunks must come out whole."""
-    return [record for batch in record_batches(io.BytesIO(data), chunk_bytes) for record in batch]
+    return [record for batch in record_batches(io.BytesIO(data), chunk_bytes) for record in zip(*batch, strict=True)]
 
 
 def test_records_follow_the_header_with_their_line_whatever_the_chunks():
@@ -42,3 +42,21 @@ def test_digests_tell_lines_apart_even_when_a_value_moves_to_the_next_field():
     assert digest(b"123,A,") != digest(b"123,,A")
     assert digest(b"123,A,") == digest(b"123,A,")
     assert -(2**63) <= digest(b"x") < 2**63
+
+
+def test_only_keys_of_exactly_their_digits_are_compared_with_the_live_ones():
+    from services.fce.repository.changes import keys_of
+
+    records = [b"123456789,00012,12345678900012,O", b"000000001,00010,00000000100010,O",
+               b"12345678,00012,1234567800012,O", b" 12345678,00012, 1234567800012,O",
+               b'"A, B",00012,12345678900012,O', b"123456789,00012,123456789000123,O",
+               b"123456789,00012,1234567890001a,O", b"12345678,000123,12345678900012,O", b"", b"1,2"]
+    assert keys_of(records, 2, 14).tolist() == [12345678900012, 100010, -1, -1, -1, -1, -1, 12345678900012, -1, -1]
+    assert keys_of([b"123456789,A", b"00000000,B", b"000000001"], 0, 9).tolist() == [123456789, -1, 1]
+
+
+def test_a_batch_of_digests_is_the_digest_of_each_line():
+    from services.fce.repository.stock_lines import digests_of
+
+    lines = [b"123,ALPHA", b"", b"x" * 500]
+    assert digests_of(lines).tolist() == [digest(line) for line in lines]

@@ -23,7 +23,7 @@ import numpy as np
 
 from services.fce.repository import sirene_sql
 from services.fce.repository.sirene_sql import SCHEMA, Dataset
-from services.fce.repository.stock_lines import UnreadableRecord, digest, parse
+from services.fce.repository.stock_lines import Batch, UnreadableRecord, digests_of, parse
 
 # Above this share of changed lines, rebuilding costs less than changing rows in place (each one
 # updates a dozen indexes), and it puts the rows back in their stored order.
@@ -57,26 +57,34 @@ class LiveDigests:
 KEY_DIGITS = {"companies": 9, "establishments": 14}
 
 
+# PostgreSQL's binary COPY of (bigint, bigint) rows: a header, then per row its field count and
+# each field's length and value, then -1.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_KEY_AND_DIGEST = np.dtype([("fields", ">i2"), ("key_length", ">i4"), ("key", ">i8"), ("digest_length", ">i4"),
+                            ("digest", ">i8")])
+
+
 async def live_digests(conn, dataset: Dataset) -> LiveDigests:
-    parts: list[np.ndarray] = []
-    rest = b""
+    """Read in one binary COPY, parsed by numpy (0.9 s for a million establishments; 1.4 s as text)."""
+    copied = bytearray()
 
-    async def take(chunk: bytes) -> None:  # lines of "key,digest", parsed by C loops
-        nonlocal rest
-        lines = (rest + chunk).split(b"\n")
-        rest = lines.pop()
-        if lines:
-            parts.append(np.array(b",".join(lines).split(b","), dtype="S20").astype(np.int64))
+    async def take(chunk: bytes) -> None:
+        copied.extend(chunk)
 
-    await conn.copy_from_query(f"SELECT {dataset.key[0]}, coalesce(source_digest, 0) FROM {SCHEMA}.{dataset.table}",
-                               output=take, format="csv")
-    pairs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    keys, digests = pairs[0::2], pairs[1::2]
-    order = np.argsort(keys, kind="stable")
-    return LiveDigests(keys[order], digests[order], KEY_DIGITS[dataset.name])
+    await conn.copy_from_query(
+        f"SELECT {dataset.key[0]}::bigint, coalesce(source_digest, 0) FROM {SCHEMA}.{dataset.table}",
+        output=take, format="binary")
+    if not copied.startswith(_COPY_HEADER) or not copied.endswith(b"\xff\xff"):
+        raise Rebuild("the registry's digests could not be read")
+    rows = np.frombuffer(memoryview(copied)[len(_COPY_HEADER):-2], dtype=_KEY_AND_DIGEST)
+    if len(rows) and not ((rows["fields"] == 2) & (rows["key_length"] == 8) & (rows["digest_length"] == 8)).all():
+        raise Rebuild("the registry's digests could not be read")
+    order = np.argsort(rows["key"])
+    return LiveDigests(rows["key"][order].astype(np.int64), rows["digest"][order].astype(np.int64),
+                       KEY_DIGITS[dataset.name])
 
 
-async def stage_changes(conn, dataset: Dataset, batches: AsyncIterator[list[tuple[int, bytes]]], header: list[str],
+async def stage_changes(conn, dataset: Dataset, batches: AsyncIterator[Batch], header: list[str],
                         live: LiveDigests, also: np.ndarray) -> StagedChanges:
     """Stage the records (stock_lines.record_batches) whose digest differs from the live row's (or
     that are new), and those whose key is in `also` (shaped again). Each batch is compared at once
@@ -89,11 +97,10 @@ async def stage_changes(conn, dataset: Dataset, batches: AsyncIterator[list[tupl
     live_keys, live_digests_ = np.append(live.keys, -1), np.append(live.digests, 0)
 
     async def changed_records() -> AsyncIterator[tuple]:
-        async for batch in batches:
-            found.rows += len(batch)
-            raw_keys = [record.split(b",", position + 1)[position] for _, record in batch]
-            keys = np.array([int(k) if len(k) == digits and k.isdigit() else -1 for k in raw_keys], dtype=np.int64)
-            digests = np.array([digest(record) for _, record in batch], dtype=np.int64)
+        async for numbers, records in batches:
+            found.rows += len(records)
+            keys = keys_of(records, position, digits)
+            digests = digests_of(records)
             at = np.searchsorted(live.keys, keys)
             is_live = live_keys[at] == keys
             seen[at[is_live]] = True
@@ -102,8 +109,8 @@ async def stage_changes(conn, dataset: Dataset, batches: AsyncIterator[list[tupl
                 unchanged &= ~np.isin(keys, also)
             keys_read.append(keys)
             for i in np.flatnonzero(~unchanged):
-                number, record = batch[i]
-                if keys[i] < 0 and raw_keys[i].startswith(b'"'):
+                number, record = numbers[i], records[i]
+                if keys[i] < 0 and _quoted(record, position):
                     raise Rebuild(f"a {dataset.key[0]} is quoted (line {number})")
                 try:
                     fields = parse(record, width)
@@ -122,6 +129,32 @@ async def stage_changes(conn, dataset: Dataset, batches: AsyncIterator[list[tupl
         raise Rebuild(f"{dataset.key[0]} {int(twice[0]):0{digits}d} is on two lines")
     found.removed = [f"{key:0{digits}d}" for key in live.keys[~seen].tolist()]
     return found
+
+
+def keys_of(records: list[bytes], position: int, digits: int) -> np.ndarray:
+    """The key (field `position`, a SIREN or SIRET) of each record as a number to compare with the
+    live ones; -1 for anything else, which is never live. Where the fields before it are as wide
+    as in the first record (INSEE's files: always), it is read from the same bytes of every record
+    at once; the other records are split one by one."""
+    start = sum(len(field) + 1 for field in records[0].split(b",", position)[:position]) if records else 0
+    width = start + digits + 1  # up to the comma after the key
+    table = np.array(records, dtype=f"S{width}").view(np.uint8).reshape(len(records), width)
+    values = table[:, start:start + digits].astype(np.int64) - ord("0")
+    in_place = ((table[:, :start] == ord(",")).sum(axis=1) == position) & (table[:, width - 1] == ord(",")) \
+        & ((values >= 0) & (values <= 9)).all(axis=1)
+    if position:
+        in_place &= table[:, start - 1] == ord(",")
+    keys = np.where(in_place, values @ 10 ** np.arange(digits - 1, -1, -1, dtype=np.int64), -1)
+    for i in np.flatnonzero(~in_place):
+        fields = records[i].split(b",", position + 1)
+        field = fields[position] if len(fields) > position else b""
+        keys[i] = int(field) if len(field) == digits and field.isdigit() else -1
+    return keys
+
+
+def _quoted(record: bytes, position: int) -> bool:
+    fields = record.split(b",", position + 1)
+    return len(fields) > position and fields[position].startswith(b'"')
 
 
 # The companies to place again: those whose head office's line changed, came or went ($1: the

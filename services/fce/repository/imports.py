@@ -39,7 +39,7 @@ from services.fce.repository.sirene_sql import (
     Dataset,
     ident,
 )
-from services.fce.repository.stock_lines import UnreadableRecord, digest, parse, record_batches
+from services.fce.repository.stock_lines import Batch, UnreadableRecord, digest, parse, record_batches
 
 IMPORT_LOCK = 7_270_101  # pg advisory lock: one import at a time
 REBUILD, CHANGES = "rebuild", "changes"
@@ -241,7 +241,7 @@ async def _stage(conn, dataset: Dataset, path: Path, header: list[str], absent: 
 
     async def records() -> AsyncIterator[tuple]:
         async for batch in _batches(path, step, size, progress):
-            for number, record in batch:
+            for number, record in zip(*batch, strict=True):
                 try:
                     yield (number, *parse(record, width), digest(record))
                 except UnreadableRecord as problem:
@@ -261,7 +261,7 @@ async def _reject_unreadable(conn, summary: DatasetSummary, rejected: list[tuple
     )
 
 
-async def _batches(path: Path, step: str, size: int, progress: Progress) -> AsyncIterator[list[tuple[int, bytes]]]:
+async def _batches(path: Path, step: str, size: int, progress: Progress) -> AsyncIterator[Batch]:
     with open(path, "rb") as stock:  # noqa: ASYNC230 - read (and split into records) in a thread
         batches = record_batches(stock)
         while (batch := await asyncio.to_thread(next, batches, None)) is not None:
@@ -272,8 +272,9 @@ async def _batches(path: Path, step: str, size: int, progress: Progress) -> Asyn
 async def _digested_lines(path: Path, step: str, size: int, progress: Progress) -> AsyncIterator[bytes]:
     """The file's records as CSV for COPY, each with its line number first and its digest last:
     Python does this while PostgreSQL parses the previous chunk."""
-    async for batch in _batches(path, step, size, progress):
-        yield b"".join([b"%d,%s,%d\n" % (number, record, digest(record)) for number, record in batch])
+    async for numbers, records in _batches(path, step, size, progress):
+        yield b"".join([b"%d,%s,%d\n" % (number, record, digest(record))
+                        for number, record in zip(numbers, records, strict=True)])
 
 
 async def _stage_changes(conn, files: dict[Dataset, Path], headers, summaries: dict[Dataset, DatasetSummary],
