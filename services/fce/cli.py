@@ -28,14 +28,17 @@ def import_sirene(
                                         help="StockEtablissement_utf8.csv"),
     successions: Path | None = typer.Option(None, "--successions", exists=True, dir_okay=False,
                                             help="StockEtablissementLiensSuccession_utf8.csv"),
+    rebuild: bool = typer.Option(False, "--rebuild",
+                                 help="make every row again, even if only a few lines changed since the last import"),
 ) -> None:
-    """Replace the registry with INSEE's stock files (atomically; safe to repeat)."""
+    """Replace the registry with INSEE's stock files (atomically; safe to repeat). After the first
+    import, a month's files go in as changes: only the lines that changed reach the database."""
     from shared.database import asyncpg_dsn, service_url
 
     async def run() -> ImportSummary:
         conn = await asyncpg.connect(asyncpg_dsn(service_url("fce")))
         try:
-            summary = await load(conn, unites, etablissements, successions, console)
+            summary = await load(conn, unites, etablissements, successions, console, rebuild=rebuild)
             with console.status("vacuuming the new tables"):
                 for table in ("companies", "establishments", "successions", "name_words"):
                     await conn.execute(f"VACUUM fce.{table}")
@@ -50,7 +53,8 @@ def import_sirene(
         raise typer.Exit(1) from None
 
 
-async def load(conn, unites: Path, etablissements: Path, successions: Path | None, out: Console) -> ImportSummary:
+async def load(conn, unites: Path, etablissements: Path, successions: Path | None, out: Console,
+               rebuild: bool = False) -> ImportSummary:
     """The import with a progress bar per file and a summary table; in `conn`'s transaction if any."""
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                   TimeElapsedColumn(), console=out, transient=False) as bars:
@@ -66,7 +70,7 @@ async def load(conn, unites: Path, etablissements: Path, successions: Path | Non
             bars.update(tasks[step], completed=done)
 
         summary = await import_stock(conn, companies=unites, establishments=etablissements,
-                                     successions=successions, progress=progress)
+                                     successions=successions, progress=progress, rebuild=rebuild)
         bars.update(status, description="done", total=1, completed=1)
     out.print(summary_table(summary))
     for dataset in summary.datasets:
@@ -78,7 +82,7 @@ async def load(conn, unites: Path, etablissements: Path, successions: Path | Non
 
 
 def summary_table(summary: ImportSummary) -> Table:
-    table = Table(title="SIRENE import")
+    table = Table(title=f"SIRENE import ({summary.datasets[0].method})" if summary.datasets else "SIRENE import")
     for column in ("file", "as of", "read", "inserted", "updated", "unchanged", "removed", "rejected"):
         table.add_column(column, justify="left" if column in ("file", "as of") else "right")
     for d in summary.datasets:

@@ -257,5 +257,5 @@ async def test_the_command_shows_progress_and_a_summary(raw, quirks):
     await load(raw, quirks / "StockUniteLegale_utf8.csv", quirks / "StockEtablissement_utf8.csv",
                quirks / "StockEtablissementLiensSuccession_utf8.csv", console)
     text = console.export_text()
-    assert "SIRENE import" in text and "StockEtablissement_utf8.csv" in text
+    assert "SIRENE import (rebuild)" in text and "StockEtablissement_utf8.csv" in text
     assert "rejected 1 × siret: SIRET 73282932000075 has a wrong check digit (Luhn)" in text

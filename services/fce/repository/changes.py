@@ -7,13 +7,13 @@ and shaped by the same statements as a rebuild (repository/sirene_sql.py), a liv
 lacks is removed. The live tables are then changed in place, in the caller's transaction: their
 indexes stay, and so do the pages in memory that the searches use.
 
-A company is shaped again when its own line changed or one of its establishments' did (its head
-office gives its place); an establishment is given its company's names again when they changed.
-The result is the registry a rebuild would make from the same files (a test compares both), except
-for the order the rows are stored in, which a rebuild restores.
+A company is shaped again when its own line changed or its head office's did (which gives its
+place); an establishment is given its company's names again when they changed; a shaped row equal
+to the live one is left alone. The result is the registry a rebuild would make from the same files
+(a test compares both), except for the order the rows are stored in, which a rebuild restores.
 
-Anything unusual (a key twice in a file, too many changes to be worth it) makes the caller
-rebuild instead: `Rebuild` says why.
+Anything unusual (a key on two lines, a quoted key, too many changes to be worth it) makes the
+caller rebuild instead: `Rebuild` says why.
 """
 
 from collections.abc import AsyncIterator
