@@ -210,15 +210,17 @@ def counts(dataset: Dataset) -> str:
 
 
 def renamed_companies() -> str:
-    """The companies whose columns their establishments carry changed, came or went."""
+    """The companies whose columns their establishments carry changed or came (a shaped row unlike
+    the live one), or went (a replaced row not shaped again)."""
+    n = ", ".join(f"n.{column}" for column in sirene_sql.COMPANY_FIELDS)
+    o = ", ".join(f"o.{column}" for column in sirene_sql.COMPANY_FIELDS)
     return f"""
         CREATE UNLOGGED TABLE {SCHEMA}._renamed_companies AS
-        SELECT coalesce(n.siren, o.siren) AS siren
-        FROM {SCHEMA}._changed_companies n
-        FULL JOIN (SELECT o.* FROM {SCHEMA}.companies o JOIN {SCHEMA}._replaced_companies r ON o.siren = r.key) o
-            ON o.siren = n.siren
-        WHERE ({', '.join(f'n.{f}' for f in sirene_sql.COMPANY_FIELDS)})
-              IS DISTINCT FROM ({', '.join(f'o.{f}' for f in sirene_sql.COMPANY_FIELDS)})
+        SELECT n.siren FROM {SCHEMA}._changed_companies n LEFT JOIN {SCHEMA}.companies o ON o.siren = n.siren
+        WHERE ({n}) IS DISTINCT FROM ({o})
+        UNION ALL
+        SELECT r.key FROM {SCHEMA}._replaced_companies r JOIN {SCHEMA}.companies o ON o.siren = r.key
+        WHERE NOT EXISTS (SELECT FROM {SCHEMA}._changed_companies n WHERE n.siren = r.key)
     """
 
 
@@ -233,14 +235,28 @@ def take_out(dataset: Dataset) -> str:
     """
 
 
+def establishments_renamed() -> str:
+    """The establishments of the renamed companies: one range of the primary key per SIREN
+    (SIRET = SIREN + NIC)."""
+    return f"""
+        CREATE UNLOGGED TABLE {SCHEMA}._renamed_establishments AS
+        SELECT e.siret FROM {SCHEMA}._renamed_companies r
+        CROSS JOIN LATERAL (
+            SELECT x.siret FROM {SCHEMA}.establishments x
+            WHERE x.siret BETWEEN r.siren || '00000' AND r.siren || '99999' AND x.siren = r.siren
+            OFFSET 0  -- kept apart: else the planner merges it with the whole registry, sorted
+        ) e
+    """
+
+
 def company_names_again() -> str:
-    """The establishments of renamed companies (their own lines unchanged) take their company's new columns."""
+    """Those establishments (their own lines unchanged) take their company's new columns."""
     fields = sirene_sql.company_fields("c", sirene_sql.own_words("e.enseigne", "e.usual_name"))
     return f"""
         UPDATE {SCHEMA}.establishments e SET {', '.join(f'{name} = {value}' for name, value in fields.items())}
-        FROM {SCHEMA}._renamed_companies r LEFT JOIN {SCHEMA}.companies c ON c.siren = r.siren
-        WHERE e.siret BETWEEN r.siren || '00000' AND r.siren || '99999' AND e.siren = r.siren
-    """  # a SIREN's establishments are one range of the primary key (SIRET = SIREN + NIC)
+        FROM {SCHEMA}._renamed_establishments n LEFT JOIN {SCHEMA}.companies c ON c.siren = left(n.siret, 9)
+        WHERE e.siret = n.siret
+    """
 
 
 def put_in(dataset: Dataset) -> list[str]:
@@ -276,4 +292,4 @@ PREVIOUS_AS_OF = f"SELECT as_of FROM {SCHEMA}.import_sources WHERE dataset = $1 
 
 
 WORK_TABLES = ("_changed_companies", "_changed_establishments", "_replaced_companies", "_replaced_establishments",
-               "_renamed_companies", "_word_changes")
+               "_renamed_companies", "_renamed_establishments", "_word_changes")
