@@ -335,8 +335,10 @@ async def _apply_changes(conn, summaries: dict[Dataset, DatasetSummary],
             await conn.execute(changes.renamed_companies())
             await conn.execute(f"ANALYZE {SCHEMA}._renamed_companies")
         await conn.execute(changes.take_out(dataset))
-        if dataset is ESTABLISHMENTS:
+        if dataset is ESTABLISHMENTS:  # by ranges of the primary key: no plan may read the whole registry
+            await conn.execute("SELECT set_config('enable_seqscan', 'off', true)")
             await conn.execute(changes.establishments_renamed())
+            await conn.execute("SELECT set_config('enable_seqscan', 'on', true)")
             await conn.execute(f"ANALYZE {SCHEMA}._renamed_establishments")
             await conn.execute(changes.company_names_again())
         for statement in changes.put_in(dataset):
