@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from services.fce.repository import sirene_sql
-from services.fce.repository.sirene_sql import SCHEMA, Dataset
+from services.fce.repository.sirene_sql import ESTABLISHMENTS, SCHEMA, Dataset
 from services.fce.repository.stock_lines import Batch, UnreadableRecord, digests_of, parse
 
 # Above this share of changed lines, rebuilding costs less than changing rows in place (each one
@@ -160,9 +160,10 @@ def _quoted(record: bytes, position: int) -> bool:
 # The companies to place again: those whose head office's line changed, came or went ($1: the
 # removed establishments): a staged line that says it is a head office, or whose live row was one.
 HEAD_OFFICES_CHANGED = f"""
-    SELECT left(s.siret, 9) FROM {SCHEMA}._stage_establishments s WHERE s."etablissementSiege" = 'true'
+    SELECT left(s.siret, 9) FROM {SCHEMA}.{ESTABLISHMENTS.stage} s WHERE s."etablissementSiege" = 'true'
     UNION
-    SELECT e.siren FROM {SCHEMA}.establishments e JOIN {SCHEMA}._stage_establishments s ON s.siret COLLATE "C" = e.siret
+    SELECT e.siren FROM {SCHEMA}.establishments e
+    JOIN {SCHEMA}.{ESTABLISHMENTS.stage} s ON s.siret COLLATE "C" = e.siret
     WHERE e.head_office
     UNION
     SELECT e.siren FROM {SCHEMA}.establishments e WHERE e.siret = ANY($1::text[]) AND e.head_office

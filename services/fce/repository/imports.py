@@ -39,7 +39,7 @@ from services.fce.repository.sirene_sql import (
     Dataset,
     ident,
 )
-from services.fce.repository.stock_lines import Batch, UnreadableRecord, digest, parse, record_batches
+from services.fce.repository.stock_lines import Batch, UnreadableRecord, digests_of, parse, record_batches
 
 IMPORT_LOCK = 7_270_101  # pg advisory lock: one import at a time
 REBUILD, CHANGES = "rebuild", "changes"
@@ -244,10 +244,10 @@ async def _stage(conn, dataset: Dataset, path: Path, header: list[str], absent: 
     width = len(header)
 
     async def records() -> AsyncIterator[tuple]:
-        async for batch in _batches(path, step, size, progress):
-            for number, record in zip(*batch, strict=True):
+        async for numbers, records in _batches(path, step, size, progress):
+            for number, record, line_digest in zip(numbers, records, digests_of(records).tolist(), strict=True):
                 try:
-                    yield (number, *parse(record, width), digest(record))
+                    yield (number, *parse(record, width), line_digest)
                 except UnreadableRecord as problem:
                     rejected.append((number, str(problem)))
 
@@ -277,8 +277,8 @@ async def _digested_lines(path: Path, step: str, size: int, progress: Progress) 
     """The file's records as CSV for COPY, each with its line number first and its digest last:
     Python does this while PostgreSQL parses the previous chunk."""
     async for numbers, records in _batches(path, step, size, progress):
-        yield b"".join([b"%d,%s,%d\n" % (number, record, digest(record))
-                        for number, record in zip(numbers, records, strict=True)])
+        yield b"".join([b"%d,%s,%d\n" % line
+                        for line in zip(numbers, records, digests_of(records).tolist(), strict=True)])
 
 
 async def _stage_changes(conn, files: dict[Dataset, Path], headers, summaries: dict[Dataset, DatasetSummary],

@@ -18,21 +18,21 @@ CHUNK_BYTES = 1 << 20
 QUOTE = b'"'
 
 
-def digest(record: bytes) -> int:
-    """XXH3, 64 bits signed as PostgreSQL's bigint; never 0, which stands for no digest. Not a
-    cryptographic hash: a changed line keeps its digest once in 2**64, and nobody gains by forging one."""
-    return (xxh3_64_intdigest(record) - _HALF) or 1
-
-
 _HALF = 1 << 63
 
 
 def digests_of(records: list[bytes]) -> np.ndarray:
-    """digest() of each record, as an int64 array (numpy does the arithmetic)."""
+    """The digest of each record: XXH3, 64 bits signed as PostgreSQL's bigint (numpy does the
+    arithmetic); never 0, which stands for no digest. Not a cryptographic hash: a changed line keeps
+    its digest once in 2**64, and nobody gains by forging one."""
     unsigned = np.fromiter(map(xxh3_64_intdigest, records), dtype=np.uint64, count=len(records))
     signed = (unsigned - np.uint64(_HALF)).view(np.int64)
     signed[signed == 0] = 1
     return signed
+
+
+def digest(record: bytes) -> int:
+    return int(digests_of([record])[0])
 
 
 def _opens_a_field(data: bytes, end: int) -> bool:
