@@ -19,17 +19,20 @@ log = logging.getLogger(__name__)
 EXTENSIONS = ("pg_trgm", "unaccent", "btree_gist", "cube", "earthdistance")
 # Set once on the embedded server, a single node for development, tests and benches: nine
 # services with their pools plus tests and benches; no replica, so bulk loads into tables created
-# in the same transaction (the fce import) skip the WAL, and checkpoints wait for 8 GB of it.
-# Buffers of a third of the machine's memory, as for a database server of its own: a monthly fce
-# import inserts into a dozen indexes at random places, which must be in memory (at 11 M
-# establishments, 7 GB of indexes; with 2 GB of buffers, each insert waited on the disk).
+# in the same transaction (the fce import) skip the WAL. Checkpoints at most every 30 minutes or
+# 16 GB of WAL: after a checkpoint, the first change to a page writes the whole page to the WAL,
+# and a monthly fce import at 11 M establishments changes a million pages (with checkpoints every
+# 5 minutes or 4 GB, it wrote 15 GB of WAL and took 25% longer).
+# Buffers of a third of the machine's memory, as for a database server of its own: that import
+# inserts into a dozen indexes at random places, which must be in memory (7 GB of indexes at
+# 11 M; with 2 GB of buffers, each insert waited on the disk).
 def _shared_buffers() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return f"{max(memory // 3 // 2**20, 512)}MB"
 
 
 EMBEDDED_SERVER_SETTINGS = {"max_connections": "400", "shared_buffers": _shared_buffers(), "wal_level": "minimal",
-                            "max_wal_senders": "0", "max_wal_size": "8GB"}
+                            "max_wal_senders": "0", "max_wal_size": "16GB", "checkpoint_timeout": "30min"}
 
 _embedded = None
 
