@@ -37,20 +37,20 @@ def _edit(path: Path, edit) -> None:
     path.write_text("".join(out), encoding="utf-8")
 
 
-def two_months(tmp_path: Path) -> tuple[Path, Path, tuple[str, str]]:
+def two_months(tmp_path: Path) -> tuple[Path, Path, tuple[str, str, str]]:
     """A synthetic stock with a few hand-made units, then the same stock a month later with one of
     each kind of change."""
     one, two = tmp_path / "one", tmp_path / "two"
     generate_files(one, 1500, seed=3, workers=1)
-    renamed, closing, leaving, orphan, moving = (new_siren() for _ in range(5))
+    renamed, closing, leaving, orphan, moving, demoted = (new_siren() for _ in range(6))
     units = [company(siren, name, nicSiegeUniteLegale=make_siret(siren, "0001")[9:]) for siren, name in (
         (renamed, "BOULANGERIE ANCIENNE"), (closing, "GARAGE DU PONT"), (leaving, "PARTIE SANS LAISSER"),
-        (orphan, "MAISON MERE"), (moving, "DEMENAGEMENTS RAPIDES"))]
+        (orphan, "MAISON MERE"), (moving, "DEMENAGEMENTS RAPIDES"), (demoted, "SIEGE DISCUTE"))]
     places = [establishment(renamed, enseigne1Etablissement="AU PAIN"),
               establishment(renamed, "0002", head_office=False),
               establishment(closing), establishment(closing, "0002", head_office=False),
               establishment(leaving), establishment(orphan), establishment(orphan, "0002", head_office=False),
-              establishment(moving)]
+              establishment(moving), establishment(demoted)]
     bad_siret = {**establishment(renamed, "0003", head_office=False), "siret": "12345678901234"}
     write_stock(one, units, [*places, bad_siret], [succession(places[2]["siret"], places[3]["siret"])], append=True)
     for name in (COMPANIES_FILE, ESTABLISHMENTS_FILE, SUCCESSIONS_FILE):
@@ -85,6 +85,8 @@ def two_months(tmp_path: Path) -> tuple[Path, Path, tuple[str, str]]:
             fields[columns["codeCommuneEtablissement"]] = "69383"
             fields[columns["codePostalEtablissement"]] = "69003"
             fields[columns["libelleCommuneEtablissement"]] = "LYON 3"
+        if siret == make_siret(demoted, "0001"):  # no longer says it is the head office: the company loses its place
+            fields[columns["etablissementSiege"]] = "false"
         if siret == make_siret(renamed, "0002"):  # a line now wrong: rejected, and out of the registry
             fields[columns["dateCreationEtablissement"]] = "2019-02-30"
         if not siret.startswith("99") and int(siret) % 53 == 0:  # a few generated ones: a new sign
@@ -98,7 +100,7 @@ def two_months(tmp_path: Path) -> tuple[Path, Path, tuple[str, str]]:
     write_stock(two, [company(arrived, "NOUVELLE ARRIVEE", dateDernierTraitementUniteLegale=NEW_DATE)],
                 [establishment(arrived, dateDernierTraitementEtablissement=NEW_DATE),
                  establishment(closing, "0003", head_office=False)], append=True)
-    return one, two, (moving, orphan)
+    return one, two, (moving, orphan, demoted)
 
 
 async def run(raw, directory: Path, rebuild: bool = False):
@@ -124,7 +126,7 @@ def counts(summary) -> dict[str, tuple]:
 
 
 async def test_next_months_files_imported_as_changes_give_what_a_rebuild_gives(raw, tmp_path):
-    one, two, (moving, orphan) = two_months(tmp_path)
+    one, two, (moving, orphan, demoted) = two_months(tmp_path)
     await run(raw, one, rebuild=True)
     as_changes = await run(raw, two)
     assert {d.method for d in as_changes.datasets} == {"changes"}
@@ -143,7 +145,7 @@ async def test_next_months_files_imported_as_changes_give_what_a_rebuild_gives(r
     by_siren = {row["siren"]: row for row in rebuilt_registry["companies"]}
     words = {row["word"] for row in rebuilt_registry["name_words"]}
     assert "zorglub" in words and "ancienne" not in words
-    assert (by_siren[moving]["commune_code"], by_siren[orphan]["commune_code"]) == ("69383", None)
+    assert [by_siren[siren]["commune_code"] for siren in (moving, orphan, demoted)] == ["69383", None, None]
     assert by_siren[next(iter(by_siren))]["source_digest"] is not None
     read, inserted, updated, _, removed, rejected, _ = counts(as_changes)["establishments"]
     assert (inserted, removed, rejected) == (2, 2, 2) and updated > 10 and read > 1500

@@ -42,26 +42,31 @@ class StagedChanges:
     staged: int = 0  # changed, new or to shape again
     removed: list[str] = field(default_factory=list)  # live keys the file no longer has
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, reason): not a row of the file
+    # Of establishments: the SIRENs of the companies whose head office's line changed, came or went
+    # (a staged line that says it is a head office, or whose live row was one, or a removed head office).
+    head_offices: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass
 class LiveDigests:
     """The key and digest of every live row (0: made before rows had digests, which no line has),
-    as sorted arrays: 16 bytes a row, 180 MB at 11 million establishments."""
+    and whether it is a head office (establishments), as sorted arrays: 17 bytes a row, 190 MB at
+    11 million establishments."""
 
     keys: np.ndarray
     digests: np.ndarray
+    head_office: np.ndarray
     digits: int  # of a key: 9 for a SIREN, 14 for a SIRET
 
 
 KEY_DIGITS = {"companies": 9, "establishments": 14}
 
 
-# PostgreSQL's binary COPY of (bigint, bigint) rows: a header, then per row its field count and
-# each field's length and value, then -1.
+# PostgreSQL's binary COPY of (bigint, bigint, boolean) rows: a header, then per row its field
+# count and each field's length and value, then -1.
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
-_KEY_AND_DIGEST = np.dtype([("fields", ">i2"), ("key_length", ">i4"), ("key", ">i8"), ("digest_length", ">i4"),
-                            ("digest", ">i8")])
+_LIVE_ROW = np.dtype([("fields", ">i2"), ("key_length", ">i4"), ("key", ">i8"), ("digest_length", ">i4"),
+                      ("digest", ">i8"), ("head_office_length", ">i4"), ("head_office", "u1")])
 
 
 async def live_digests(conn, dataset: Dataset) -> LiveDigests:
@@ -72,16 +77,18 @@ async def live_digests(conn, dataset: Dataset) -> LiveDigests:
         copied.extend(chunk)
 
     await conn.copy_from_query(
-        f"SELECT {dataset.key[0]}::bigint, coalesce(source_digest, 0) FROM {SCHEMA}.{dataset.table}",
+        f"SELECT {dataset.key[0]}::bigint, coalesce(source_digest, 0), "
+        f"{'coalesce(head_office, false)' if dataset is ESTABLISHMENTS else 'false'} FROM {SCHEMA}.{dataset.table}",
         output=take, format="binary")
     if not copied.startswith(_COPY_HEADER) or not copied.endswith(b"\xff\xff"):
         raise Rebuild("the registry's digests could not be read")
-    rows = np.frombuffer(memoryview(copied)[len(_COPY_HEADER):-2], dtype=_KEY_AND_DIGEST)
-    if len(rows) and not ((rows["fields"] == 2) & (rows["key_length"] == 8) & (rows["digest_length"] == 8)).all():
+    rows = np.frombuffer(memoryview(copied)[len(_COPY_HEADER):-2], dtype=_LIVE_ROW)
+    if len(rows) and not ((rows["fields"] == 3) & (rows["key_length"] == 8) & (rows["digest_length"] == 8)
+                          & (rows["head_office_length"] == 1)).all():
         raise Rebuild("the registry's digests could not be read")
     order = np.argsort(rows["key"])
     return LiveDigests(rows["key"][order].astype(np.int64), rows["digest"][order].astype(np.int64),
-                       KEY_DIGITS[dataset.name])
+                       rows["head_office"][order] == 1, KEY_DIGITS[dataset.name])
 
 
 async def stage_changes(conn, dataset: Dataset, batches: AsyncIterator[Batch], header: list[str],
@@ -91,10 +98,14 @@ async def stage_changes(conn, dataset: Dataset, batches: AsyncIterator[Batch], h
     (numpy): Python only splits out the keys and hashes the lines, 0.4 µs a line. Raises Rebuild."""
     found = StagedChanges()
     position, width, digits = header.index(dataset.key[0]), len(header), live.digits
+    of_establishments = dataset is ESTABLISHMENTS
+    says_head_office = header.index("etablissementSiege") if "etablissementSiege" in header else None
     seen = np.zeros(len(live.keys), dtype=bool)
     keys_read: list[np.ndarray] = []
+    head_offices: list[int] = []  # the SIRENs whose head office changed, from the lines
     # A key the live rows lack is looked up past their end: one more key that matches nothing.
     live_keys, live_digests_ = np.append(live.keys, -1), np.append(live.digests, 0)
+    live_head_offices = np.append(live.head_office, False)
     also = np.append(np.sort(also), -1)  # the same for the keys to shape again (a batch never sorts them)
 
     async def changed_records() -> AsyncIterator[tuple]:
@@ -119,6 +130,11 @@ async def stage_changes(conn, dataset: Dataset, batches: AsyncIterator[Batch], h
                     found.rejected.append((number, str(problem)))
                     continue
                 found.staged += 1
+                if of_establishments:
+                    siren = (fields[position] or "")[:9]  # of the SIRET
+                    if siren.isdigit() and ((is_live[i] and live_head_offices[at[i]])
+                                            or (says_head_office is not None and fields[says_head_office] == "true")):
+                        head_offices.append(int(siren))
                 yield (number, *fields, int(digests[i]))
 
     await conn.copy_records_to_table(dataset.stage, schema_name=SCHEMA, records=changed_records(),
@@ -129,6 +145,8 @@ async def stage_changes(conn, dataset: Dataset, batches: AsyncIterator[Batch], h
     if len(twice):
         raise Rebuild(f"{dataset.key[0]} {int(twice[0]):0{digits}d} is on two lines")
     found.removed = [f"{key:0{digits}d}" for key in live.keys[~seen].tolist()]
+    found.head_offices = np.unique(np.concatenate([np.array(head_offices, dtype=np.int64),
+                                                   live.keys[~seen & live.head_office] // 100_000]))
     return found
 
 
@@ -156,19 +174,6 @@ def keys_of(records: list[bytes], position: int, digits: int) -> np.ndarray:
 def _quoted(record: bytes, position: int) -> bool:
     fields = record.split(b",", position + 1)
     return len(fields) > position and fields[position].startswith(b'"')
-
-
-# The companies to place again: those whose head office's line changed, came or went ($1: the
-# removed establishments): a staged line that says it is a head office, or whose live row was one.
-HEAD_OFFICES_CHANGED = f"""
-    SELECT left(s.siret, 9) FROM {SCHEMA}.{ESTABLISHMENTS.stage} s WHERE s."etablissementSiege" = 'true'
-    UNION
-    SELECT e.siren FROM {SCHEMA}.establishments e
-    JOIN {SCHEMA}.{ESTABLISHMENTS.stage} s ON s.siret COLLATE "C" = e.siret
-    WHERE e.head_office
-    UNION
-    SELECT e.siren FROM {SCHEMA}.establishments e WHERE e.siret = ANY($1::text[]) AND e.head_office
-"""
 
 
 # The statements below run after the changed lines are shaped into fce._changed_<table> (like the

@@ -288,24 +288,20 @@ async def _stage_changes(conn, files: dict[Dataset, Path], headers, summaries: d
     for name, value in CHANGES_SETTINGS.items():  # until the end of the import, or of the savepoint if it rebuilds
         await conn.execute("SELECT set_config($1, $2, true)", name, value)
     found: dict[Dataset, changes.StagedChanges] = {}
-    head_offices_changed = np.zeros(0, dtype=np.int64)
     for dataset in (ESTABLISHMENTS, COMPANIES):
         header, absent = headers[dataset]
         await _create_stage(conn, dataset, header, absent)
         live = await changes.live_digests(conn, dataset)
         path = files[dataset]
         batches = _batches(path, f"reading {path.name} (changes)", path.stat().st_size, progress)  # noqa: ASYNC240
-        found[dataset] = result = await changes.stage_changes(conn, dataset, batches, header, live,
-                                                              head_offices_changed)
+        also = found[ESTABLISHMENTS].head_offices if dataset is COMPANIES else np.zeros(0, dtype=np.int64)
+        found[dataset] = result = await changes.stage_changes(conn, dataset, batches, header, live, also)
         del live
         summaries[dataset].rows_read = result.rows
         await _reject_unreadable(conn, summaries[dataset], result.rejected)
         share = (result.staged + len(result.removed)) / max(result.rows, 1)
         if share > changes.MOST_CHANGED_SHARE:
             raise changes.Rebuild(f"{share:.0%} of the lines of {files[dataset].name} changed")
-        if dataset is ESTABLISHMENTS:
-            sirens = await conn.fetch(changes.HEAD_OFFICES_CHANGED, result.removed)
-            head_offices_changed = np.array([int(row[0]) for row in sirens if row[0].isdigit()], dtype=np.int64)
     return found
 
 
