@@ -31,6 +31,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -380,6 +381,21 @@ def _ranked_select(target: Target, branch: "Branch", conditions: Conditions, ext
             .order_by(best.c.rank_key, best.c[target.id.name]))
 
 
+def _names_in_one_place(target: Target, conditions: Conditions, norm: str) -> list[ColumnElement]:
+    """A name prefix within one département (or one région) as a range of the (place, name_norm,
+    rank_key, id) index: the same rows as the prefix and the place's equality, in a condition that
+    no other index serves. Else the planner may read the name index and drop the other places' rows:
+    it estimated the names starting 'fleurs' in the Aube at 1 row, and read 13,000 at 11 M."""
+    for place in ("departement", "region"):
+        column, values = conditions.lists.get(place, (None, []))
+        if len(values) == 1:
+            pair, name = tuple_(column, target.c.name_norm), target.c.name_norm.type
+            place_value = literal(values[0], column.type)
+            return [pair >= tuple_(place_value, literal(norm, name)),
+                    pair < tuple_(place_value, literal(norm + LAST_CHARACTER, name))]
+    return []
+
+
 def _after(order: list[ColumnElement], start: list | None) -> list[ColumnElement]:
     return [] if start is None else [after([(column, False) for column in order], start)]
 
@@ -500,7 +516,8 @@ async def relevance_page(session: AsyncSession, target: Target, query: Query, te
         if branch.tier == Tier.WORDS and terms is not None:
             found = await _words_rows(session, target, branch, terms, conditions, start, limit)
         if found is None and branch.tier == Tier.NAME:  # one range of the name index, whatever the filters
-            stmt = select(*_columns(target)).where(branch.condition, *conditions.all(), *extra)
+            stmt = select(*_columns(target)).where(branch.condition, *conditions.all(),
+                                                   *_names_in_one_place(target, conditions, terms.norm), *extra)
             found = (await session.execute(stmt.order_by(*branch.order).limit(limit))).mappings()
         elif found is None:  # walked when the filter has several values (one is a plain index range)
             walk = branch.tier == Tier.ALL or bool(conditions.walk and len(conditions.walk[2]) > 1)
