@@ -204,11 +204,14 @@ class Conditions:
     def all(self) -> list[ColumnElement]:
         return [*self.other, *(_one_of(column, values) for column, values in self.lists.values())]
 
+    def besides(self, listed: str | None) -> list[ColumnElement]:
+        """Every condition but the list filter `listed`'s own."""
+        return [*self.other, *(_one_of(column, values) for name, (column, values) in self.lists.items()
+                               if name != listed)]
+
     def besides_walk(self) -> list[ColumnElement]:
         """Every condition but the walked column's own (each walk reads one of its values)."""
-        walked = self.walk[0] if self.walk else None
-        return [*self.other, *(_one_of(column, values) for name, (column, values) in self.lists.items()
-                               if name != walked)]
+        return self.besides(self.walk[0] if self.walk else None)
 
 
 def _one_of(column: Column, values: list[str]) -> ColumnElement:
@@ -381,19 +384,26 @@ def _ranked_select(target: Target, branch: "Branch", conditions: Conditions, ext
             .order_by(best.c.rank_key, best.c[target.id.name]))
 
 
-def _names_in_one_place(target: Target, conditions: Conditions, norm: str) -> list[ColumnElement]:
-    """A name prefix within one département (or one région) as a range of the (place, name_norm,
-    rank_key, id) index: the same rows as the prefix and the place's equality, in a condition that
-    no other index serves. Else the planner may read the name index and drop the other places' rows:
-    it estimated the names starting 'fleurs' in the Aube at 1 row, and read 13,000 at 11 M."""
+def _names_in_one_place(target: Target, conditions: Conditions, norm: str, start: list | None):
+    """The name tier within one département (or one région): the rows of the (place, name_norm,
+    rank_key, id) index between two rows, the first after the cursor. The same rows and order as the
+    prefix with the place's equality, which the planner may read through the name index instead,
+    dropping the other places' rows: it estimated the names starting 'fleurs' in the Aube at 1 row,
+    and read 13,000 at 11 M. Bounds on rows of the place's index alone leave it no other choice.
+    None when the filters hold no single place."""
+    c = target.c
     for place in ("departement", "region"):
         column, values = conditions.lists.get(place, (None, []))
         if len(values) == 1:
-            pair, name = tuple_(column, target.c.name_norm), target.c.name_norm.type
-            place_value = literal(values[0], column.type)
-            return [pair >= tuple_(place_value, literal(norm, name)),
-                    pair < tuple_(place_value, literal(norm + LAST_CHARACTER, name))]
-    return []
+            here = literal(values[0], column.type)
+            first = (tuple_(column, c.name_norm) >= tuple_(here, literal(norm, c.name_norm.type)) if start is None
+                     else tuple_(column, c.name_norm, c.rank_key, target.id) > tuple_(
+                         here, *(literal(value, key.type) for value, key in zip(start, (c.name_norm, c.rank_key,
+                                                                                         target.id), strict=True))))
+            last = tuple_(column, c.name_norm) < tuple_(here, literal(norm + LAST_CHARACTER, c.name_norm.type))
+            return (select(*_columns(target)).where(first, last, *conditions.besides(place))
+                    .order_by(column, c.name_norm, c.rank_key, target.id))
+    return None
 
 
 def _after(order: list[ColumnElement], start: list | None) -> list[ColumnElement]:
@@ -516,9 +526,11 @@ async def relevance_page(session: AsyncSession, target: Target, query: Query, te
         if branch.tier == Tier.WORDS and terms is not None:
             found = await _words_rows(session, target, branch, terms, conditions, start, limit)
         if found is None and branch.tier == Tier.NAME:  # one range of the name index, whatever the filters
-            stmt = select(*_columns(target)).where(branch.condition, *conditions.all(),
-                                                   *_names_in_one_place(target, conditions, terms.norm), *extra)
-            found = (await session.execute(stmt.order_by(*branch.order).limit(limit))).mappings()
+            stmt = _names_in_one_place(target, conditions, terms.norm, start)
+            if stmt is None:
+                stmt = select(*_columns(target)).where(branch.condition, *conditions.all(), *extra) \
+                    .order_by(*branch.order)
+            found = (await session.execute(stmt.limit(limit))).mappings()
         elif found is None:  # walked when the filter has several values (one is a plain index range)
             walk = branch.tier == Tier.ALL or bool(conditions.walk and len(conditions.walk[2]) > 1)
             stmt = _ranked_select(target, branch, conditions, extra, limit, walk)
