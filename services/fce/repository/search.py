@@ -395,14 +395,15 @@ def _names_in_one_place(target: Target, conditions: Conditions, norm: str, start
     for place in ("departement", "region"):
         column, values = conditions.lists.get(place, (None, []))
         if len(values) == 1:
+            keys = (column, c.name_norm, c.rank_key, target.id)
             here = literal(values[0], column.type)
-            first = (tuple_(column, c.name_norm) >= tuple_(here, literal(norm, c.name_norm.type)) if start is None
-                     else tuple_(column, c.name_norm, c.rank_key, target.id) > tuple_(
-                         here, *(literal(value, key.type) for value, key in zip(start, (c.name_norm, c.rank_key,
-                                                                                         target.id), strict=True))))
-            last = tuple_(column, c.name_norm) < tuple_(here, literal(norm + LAST_CHARACTER, c.name_norm.type))
-            return (select(*_columns(target)).where(first, last, *conditions.besides(place))
-                    .order_by(column, c.name_norm, c.rank_key, target.id))
+            if start is None:
+                first = tuple_(*keys[:2]) >= tuple_(here, literal(norm, c.name_norm.type))
+            else:  # after the cursor's row: its (name, rank, id)
+                after = (literal(value, key.type) for value, key in zip(start, keys[1:], strict=True))
+                first = tuple_(*keys) > tuple_(here, *after)
+            last = tuple_(*keys[:2]) < tuple_(here, literal(norm + LAST_CHARACTER, c.name_norm.type))
+            return select(*_columns(target)).where(first, last, *conditions.besides(place)).order_by(*keys)
     return None
 
 
