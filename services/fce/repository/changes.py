@@ -122,7 +122,7 @@ async def stage_changes(conn, dataset: Dataset, batches: AsyncIterator[Batch], h
             keys_read.append(keys)
             for i in np.flatnonzero(~unchanged):
                 number, record = numbers[i], records[i]
-                if keys[i] < 0 and _quoted(record, position):
+                if keys[i] < 0 and _raw_field(record, position).startswith(b'"'):
                     raise Rebuild(f"a {dataset.key[0]} is quoted (line {number})")
                 try:
                     fields = parse(record, width)
@@ -165,15 +165,15 @@ def keys_of(records: list[bytes], position: int, digits: int) -> np.ndarray:
         in_place &= table[:, start - 1] == ord(",")
     keys = np.where(in_place, values @ 10 ** np.arange(digits - 1, -1, -1, dtype=np.int64), -1)
     for i in np.flatnonzero(~in_place):
-        fields = records[i].split(b",", position + 1)
-        field = fields[position] if len(fields) > position else b""
+        field = _raw_field(records[i], position)
         keys[i] = int(field) if len(field) == digits and field.isdigit() else -1
     return keys
 
 
-def _quoted(record: bytes, position: int) -> bool:
+def _raw_field(record: bytes, position: int) -> bytes:
+    """The bytes of field `position` as written (quotes included), b"" if the record is shorter."""
     fields = record.split(b",", position + 1)
-    return len(fields) > position and fields[position].startswith(b'"')
+    return fields[position] if len(fields) > position else b""
 
 
 # The statements below run after the changed lines are shaped into fce._changed_<table> (like the
@@ -289,7 +289,7 @@ VOCABULARY_CHANGES = [
 ]
 
 
-def as_of(dataset: Dataset, table: str) -> str:
+def as_of(table: str) -> str:
     """The latest processing date of `table`'s rows (the live table, or only its changed rows)."""
     return f"SELECT (max(last_processed_at) AT TIME ZONE 'Europe/Paris')::date FROM {SCHEMA}.{table}"
 

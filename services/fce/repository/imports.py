@@ -102,6 +102,12 @@ def _quiet(step: str, done: int | None, total: int | None) -> None:
     pass
 
 
+async def _set_locally(conn, settings: dict[str, str]) -> None:
+    """Planner and load settings until the end of the current transaction (or savepoint)."""
+    for name, value in settings.items():
+        await conn.execute("SELECT set_config($1, $2, true)", name, value)
+
+
 async def import_stock(
     conn: asyncpg.Connection,
     *,
@@ -128,8 +134,7 @@ async def import_stock(
     async with conn.transaction():
         if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", IMPORT_LOCK):
             raise ImportBusy("another import of the registry is running")
-        for name, value in LOAD_SETTINGS.items():
-            await conn.execute("SELECT set_config($1, $2, true)", name, value)
+        await _set_locally(conn, LOAD_SETTINGS)
         shaped_with = await conn.fetchval(sirene_sql.SHAPED_WITH, sirene_sql.shaping_statements())
         summaries = {dataset: await _source(conn, dataset, path, started_at, actor) for dataset, path in files.items()}
         method = REBUILD if rebuild else await _method(conn, shaped_with)
@@ -285,8 +290,7 @@ async def _stage_changes(conn, files: dict[Dataset, Path], headers, summaries: d
                          progress: Progress) -> dict[Dataset, changes.StagedChanges]:
     """Stage the changed lines of the companies' and establishments' files. Establishments first:
     a company one of whose establishments changed is shaped again (its head office places it)."""
-    for name, value in CHANGES_SETTINGS.items():  # until the end of the import, or of the savepoint if it rebuilds
-        await conn.execute("SELECT set_config($1, $2, true)", name, value)
+    await _set_locally(conn, CHANGES_SETTINGS)  # until the end of the import, or of the savepoint if it rebuilds
     found: dict[Dataset, changes.StagedChanges] = {}
     for dataset in (ESTABLISHMENTS, COMPANIES):
         header, absent = headers[dataset]
@@ -332,9 +336,9 @@ async def _apply_changes(conn, summaries: dict[Dataset, DatasetSummary],
             await conn.execute(f"ANALYZE {SCHEMA}._renamed_companies")
         await conn.execute(changes.take_out(dataset))
         if dataset is ESTABLISHMENTS:  # by ranges of the primary key: no plan may read the whole registry
-            await conn.execute("SELECT set_config('enable_seqscan', 'off', true)")
+            await _set_locally(conn, {"enable_seqscan": "off"})
             await conn.execute(changes.establishments_renamed())
-            await conn.execute("SELECT set_config('enable_seqscan', 'on', true)")
+            await _set_locally(conn, {"enable_seqscan": "on"})
             await conn.execute(f"ANALYZE {SCHEMA}._renamed_establishments")
             await conn.execute(changes.company_names_again())
         for statement in changes.put_in(dataset):
@@ -350,11 +354,11 @@ async def _apply_changes(conn, summaries: dict[Dataset, DatasetSummary],
 async def _as_of(conn, dataset: Dataset, summary: DatasetSummary) -> dt.date | None:
     """The registry's latest processing date. The rows kept unchanged are no later than the previous
     import's; so when the changed rows reach that date, theirs is the answer (no scan of the table)."""
-    changed = await conn.fetchval(changes.as_of(dataset, f"_changed_{dataset.table}"))
+    changed = await conn.fetchval(changes.as_of(f"_changed_{dataset.table}"))
     previous = await conn.fetchval(changes.PREVIOUS_AS_OF, dataset.name, summary.source_id)
     if changed is not None and previous is not None and changed >= previous:
         return changed
-    return await conn.fetchval(changes.as_of(dataset, dataset.table))
+    return await conn.fetchval(changes.as_of(dataset.table))
 
 
 async def _build_next_tables(conn, summaries: dict[Dataset, DatasetSummary], progress: Progress) -> None:
