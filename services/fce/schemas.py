@@ -90,8 +90,10 @@ def place_of(row) -> Place:
                  longitude=row.longitude)
 
 
-def company_out(company, source=None, with_source: bool = False) -> CompanyOut:
-    return CompanyOut(
+def company_out(company, source=None, with_source: bool = False, model: type[CompanyOut] = CompanyOut,
+                **extra) -> CompanyOut:
+    """The company as `model` shows it (CompanyOut, or CompanyHit with `match` in `extra`)."""
+    return model(
         siren=company.siren, denomination=company.denomination, sigle=company.sigle, usual_name=company.usual_name,
         legal_category=company.legal_category, is_natural_person=company.is_natural_person,
         activity=activity_of(company), headcount=headcount(company.headcount_band, company.headcount_year),
@@ -99,7 +101,7 @@ def company_out(company, source=None, with_source: bool = False) -> CompanyOut:
         ceased_on=company.ceased_on,
         head_office_siret=company.siren + company.head_office_nic if company.head_office_nic else None,
         head_office=place_of(company), diffusion_status=company.diffusion_status, purged=company.purged,
-        last_processed_at=company.last_processed_at, source=source_of(source) if with_source else None,
+        last_processed_at=company.last_processed_at, source=source_of(source) if with_source else None, **extra,
     )
 
 
@@ -172,9 +174,10 @@ def address_of(row) -> Address:
     )
 
 
-def establishment_out(row, source=None, successions: list[dict] | None = None,
-                      with_source: bool = False) -> EstablishmentOut:
-    return EstablishmentOut(
+def establishment_out(row, source=None, successions: list[dict] | None = None, with_source: bool = False,
+                      model: type[EstablishmentOut] = EstablishmentOut, **extra) -> EstablishmentOut:
+    """The establishment as `model` shows it (EstablishmentOut, or EstablishmentHit with `match` in `extra`)."""
+    return model(
         siret=row.siret, siren=row.siren, nic=row.nic, name=display_name(row), enseigne=row.enseigne,
         usual_name=row.usual_name, company_name=row.company_name, company_sigle=row.company_sigle,
         legal_category=row.legal_category, head_office=row.head_office, address=address_of(row),
@@ -183,7 +186,7 @@ def establishment_out(row, source=None, successions: list[dict] | None = None,
         state=row.state, employer=row.employer, ess=row.ess, created_on=row.created_on, closed_on=row.closed_on,
         diffusion_status=row.diffusion_status, last_processed_at=row.last_processed_at,
         successions=None if successions is None else [SuccessionOut.model_validate(s) for s in successions],
-        source=source_of(source) if with_source else None,
+        source=source_of(source) if with_source else None, **extra,
     )
 
 

@@ -28,7 +28,7 @@ async def search_companies(criteria: CompanyCriteria, page: Pagination, session:
                                      page, criteria.facets)
     link_next(request, response, result.next_cursor)
     return schemas.CompanySearchPage(
-        items=[schemas.CompanyHit(**schemas.company_out(SimpleNamespace(**row)).model_dump(), match=row["match"])
+        items=[schemas.company_out(SimpleNamespace(**row), model=schemas.CompanyHit, match=row["match"])
                for row in result.rows],
         next_cursor=result.next_cursor, total=result.total, facets=facets_out(result),
     )

@@ -30,8 +30,8 @@ async def search_establishments(criteria: EstablishmentCriteria, page: Paginatio
                                      criteria.sort, page, criteria.facets)
     link_next(request, response, result.next_cursor)
     return schemas.EstablishmentSearchPage(
-        items=[schemas.EstablishmentHit(**schemas.establishment_out(SimpleNamespace(**row)).model_dump(),
-                                        match=row["match"]) for row in result.rows],
+        items=[schemas.establishment_out(SimpleNamespace(**row), model=schemas.EstablishmentHit, match=row["match"])
+               for row in result.rows],
         next_cursor=result.next_cursor, total=result.total, facets=facets_out(result),
     )
 
