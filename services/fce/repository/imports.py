@@ -152,6 +152,7 @@ async def import_stock(
                 await _stage(conn, dataset, path, *headers[dataset], summaries[dataset], progress)
         await conn.execute(f"DROP TABLE IF EXISTS {SCHEMA}._stage_communes")
         await conn.execute(sirene_sql.COMMUNES_LOOKUP)
+        await conn.execute(f"ANALYZE {SCHEMA}._stage_communes")  # joined to a million rows: its size matters
         if method == CHANGES:
             await _apply_changes(conn, summaries, found, progress)
         else:
@@ -200,9 +201,6 @@ async def _rebuild(conn, summaries: dict[Dataset, DatasetSummary], progress: Pro
         progress("vocabulary of names", None, None)
         await _build_next(conn, "name_words", VOCABULARY_SELECT)
         tables.append("name_words")
-    progress("statistics", None, None)
-    for table in tables:
-        await conn.execute(f"ANALYZE {SCHEMA}._next_{table}")
     progress("swapping", None, None)
     for table in tables:
         await _swap(conn, table)
@@ -319,12 +317,13 @@ async def _apply_changes(conn, summaries: dict[Dataset, DatasetSummary],
         await conn.execute(f"ANALYZE {SCHEMA}._replaced_{dataset.table}")  # few rows: then index probes
     for dataset in (COMPANIES, ESTABLISHMENTS):
         summary, table = summaries[dataset], dataset.table
+        changed = f"_changed_{table}"
         progress(f"checking {dataset.name} (changes)", None, None)
         try:
             async with conn.transaction():
-                kept = await _create_like(conn, f"_changed_{table}", table, sirene_sql.change_selects(dataset, False))
+                kept = await _create_like(conn, changed, table, sirene_sql.change_selects(dataset, False).select())
         except asyncpg.DataError:  # a malformed date or year somewhere: check every field
-            kept = await _create_like(conn, f"_changed_{table}", table, sirene_sql.change_selects(dataset, True))
+            kept = await _create_like(conn, changed, table, sirene_sql.change_selects(dataset, True).select())
         await _reject(conn, dataset, summary, kept)
         await conn.execute(changes.same_rows_out(dataset))
         counted = await conn.fetchrow(changes.counts(dataset))
@@ -387,13 +386,30 @@ async def _build_next_tables(conn, summaries: dict[Dataset, DatasetSummary], pro
             await conn.execute(sirene_sql.duplicates_removal(dataset), summary.source_id)
 
 
-async def _build_next(conn, table: str, select: str, progress: Progress = _quiet) -> int:
-    """Make fce._next_<table> from `select` (columns named as the live table's), shaped like the live
-    table and with its indexes."""
-    kept = await _create_like(conn, f"_next_{table}", table, select)
+async def _build_next(conn, table: str, rows: str | sirene_sql.Shaping, progress: Progress = _quiet) -> int:
+    """Make fce._next_<table> from `rows` (a SELECT or a shaping, columns named as the live table's),
+    shaped like the live table, with its statistics (the next tables are shaped from it, and the
+    searches read it once it is live) and its indexes."""
+    if isinstance(rows, sirene_sql.Shaping):
+        kept = await _shape(conn, f"_next_{table}", table, rows)
+    else:
+        kept = await _create_like(conn, f"_next_{table}", table, rows)
+    await conn.execute(f"ANALYZE {SCHEMA}._next_{table}")
     progress(f"indexing {table}", None, None)
     for statement in await _index_statements(conn, table):
         await conn.execute(statement)
+    return kept
+
+
+async def _shape(conn, name: str, table: str, shaping: sirene_sql.Shaping) -> int:
+    """Make fce.<name> like fce.<table> from `shaping`: each staging row's own fields into a work
+    table first, analysed, so that the planner shares the joins and the sort out between workers."""
+    fields = f"{SCHEMA}._fields_{table}"
+    await conn.execute(f"DROP TABLE IF EXISTS {fields}")
+    await conn.execute(f"CREATE UNLOGGED TABLE {fields} AS {shaping.fields}")
+    await conn.execute(f"ANALYZE {fields}")
+    kept = await _create_like(conn, name, table, shaping.rows(fields))
+    await conn.execute(f"DROP TABLE {fields}")
     return kept
 
 

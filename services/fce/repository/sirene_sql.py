@@ -268,35 +268,60 @@ def natural_person_name(u: str) -> str:
             f"AND {surname} IS NOT NULL AND {usage} <> {surname} THEN ' (' || {surname} || ')' ELSE '' END")
 
 
+@dataclass(frozen=True)
+class Shaping:
+    """A table's rows from a staging table: `fields` computes each staging row's own fields once
+    (r); `rows(r)` joins them to the lookups, keeps the valid ones and stores them in their order,
+    columns named as the table's.
+
+    A rebuild runs them as two statements (the fields into a table first): over a subquery,
+    PostgreSQL joins and sorts in one process, while over a table whose statistics it has, each
+    worker joins and sorts its share. An import of changes shapes a few % of the rows, which no
+    sort orders: it runs `select()`, one statement. SELECTs (not INSERT ... SELECT) so that the
+    import runs them as CREATE TABLE ... AS, which PostgreSQL runs with parallel workers (an
+    INSERT runs serially)."""
+
+    fields: str
+    outer: str  # the select list over r and the lookups
+    joins: str
+    where: str
+    order: str | None = None
+
+    def rows(self, fields: str) -> str:
+        """The table's rows, from `fields` (a table made by the first statement)."""
+        return f"""
+            SELECT {self.outer}
+            FROM {fields} r
+            {self.joins}
+            WHERE {self.where}
+            {f'ORDER BY {self.order}' if self.order else ''}
+        """
+
+    def select(self) -> str:
+        """The table's rows in one statement (the fields as a subquery)."""
+        return self.rows(f"({self.fields} OFFSET 0)")  # OFFSET 0: each staging row's fields computed once
+
+
 def _statement(outer: dict[str, str], inner: dict[str, str], source: str, joins: str, where: str,
-               order: str | None = None) -> str:
+               order: str | None = None) -> Shaping:
     """The rows of a table, columns named as its: `inner` computed once per staging row (r), `outer`
-    from r and the lookups; stored in `order` when given. A SELECT (not an INSERT ... SELECT) so
-    that the import can run it as CREATE TABLE ... AS, which PostgreSQL runs with parallel workers
-    (an INSERT runs serially)."""
-    return f"""
-        SELECT {', '.join(f'{expression} AS {name}' for name, expression in outer.items())}
-        FROM (
-            SELECT {', '.join(f'{expression} AS {name}' for name, expression in inner.items())}
-            FROM {source}
-            OFFSET 0
-        ) r
-        {joins}
-        WHERE {where}
-        {f'ORDER BY {order}' if order else ''}
-    """
+    from r and the lookups; stored in `order` when given."""
+    return Shaping(
+        fields=f"SELECT {', '.join(f'{expression} AS {name}' for name, expression in inner.items())} FROM {source}",
+        outer=", ".join(f"{expression} AS {name}" for name, expression in outer.items()),
+        joins=joins, where=where, order=order,
+    )
 
 
 # The registry's rows are stored by département, then in rank order: a search reads them in rank
 # order, through one département (or a few, for a région) or all of them, so the rows it reads
 # next lie on the pages it has just read instead of one page each, anywhere in 3 GB (at 11 M, a
 # département's walk read 700 pages instead of 11,000). Not by SIRET within a rank: sorting on a
-# third key doubled the sort's time. The sort costs about 6 s of the import at 1 M (the planner
-# then joins in one process).
+# third key doubled the sort's time. Each worker sorts its share (3 s at 1 M), then they are merged.
 STORED_ORDER = "departement, rank_key"
 
 
-def companies_select(careful: bool, head_offices: str = f"{SCHEMA}.{ESTABLISHMENTS.stage}") -> str:
+def companies_select(careful: bool, head_offices: str = f"{SCHEMA}.{ESTABLISHMENTS.stage}") -> Shaping:
     """The valid companies of the staging table, with their head office's place from `head_offices`
     (establishment rows as in the file: the staging table, or what stands for it, see HEAD_OFFICES)."""
     u, cast = "u", Casts(careful)
@@ -395,7 +420,7 @@ def company_fields(c: str, words: str) -> dict[str, str]:
 COMPANY_FIELDS = ("denomination", "sigle", "legal_category", "ess", "name_norm", "search_vector")
 
 
-def establishments_select(companies: str, careful: bool) -> str:
+def establishments_select(companies: str, careful: bool) -> Shaping:
     """The valid establishments, with their company's names from `companies`."""
     u, cast = "u", Casts(careful)
     state, head = col(u, "etatAdministratifEtablissement"), col(u, "etablissementSiege")
@@ -465,7 +490,7 @@ def establishments_select(companies: str, careful: bool) -> str:
     return _statement(outer, inner, f"{values_of(ESTABLISHMENTS)} u", joins, where, STORED_ORDER)
 
 
-def successions_select(careful: bool) -> str:
+def successions_select(careful: bool) -> Shaping:
     u, cast = "u", Casts(careful)
     inner = {
         "valid": f"{succession_problem(u)} IS NULL",
@@ -481,7 +506,7 @@ def successions_select(careful: bool) -> str:
     return _statement(outer, inner, f"{values_of(SUCCESSIONS)} u", "", "r.valid")
 
 
-def selects(dataset: Dataset, careful: bool) -> str:
+def selects(dataset: Dataset, careful: bool) -> Shaping:
     """The rows of fce._next_<table>, columns named as the table's."""
     if dataset is COMPANIES:
         return companies_select(careful)
@@ -572,8 +597,8 @@ SHAPED_WITH = """
 
 def shaping_statements() -> str:
     """What the fingerprint covers besides the referentials: the statements, and the lines' digest."""
-    return "\n".join([COMMUNES_LOOKUP, companies_select(careful=False), establishments_select("companies", False),
-                      VOCABULARY_SELECT, DIGEST])
+    return "\n".join([COMMUNES_LOOKUP, companies_select(careful=False).select(),
+                      establishments_select("companies", False).select(), VOCABULARY_SELECT, DIGEST])
 
 
 DIGEST = "xxh3_64 of the line's bytes, minus 2**63"  # stock_lines.digest; another digest means a rebuild
@@ -586,7 +611,7 @@ def words_of(table: str, alias: str) -> str:
     return f"unnest({own_words(f'{alias}.enseigne', f'{alias}.usual_name')})"
 
 
-def change_selects(dataset: Dataset, careful: bool) -> str:
+def change_selects(dataset: Dataset, careful: bool) -> Shaping:
     """The rows of fce._changed_<table> in an import of changes: the staged lines only, companies
     placed by head_offices_of_changes(), establishments named by the live (already changed) companies."""
     if dataset is COMPANIES:
