@@ -24,6 +24,7 @@ from services.fce.domain.search import (
     tsquery_text,
     walk_to_drive,
     word_matches,
+    words_ranks,
     words_share,
     words_walk_bound,
 )
@@ -279,3 +280,26 @@ def test_corrections_are_as_near_as_the_nearest_give_or_take_a_little():
     facts = [WordFacts("scirie", False, False, (("scie", 0.5), ("scierie", 0.5), ("sci", 0.625)),
                        {"scie": 36, "scierie": 42_000, "sci": 504_000})]
     assert word_matches(facts, prefix_last_word=False)[0].alternatives == ("scirie", "scie", "scierie")
+
+
+# Companies per rank at 11 M (4.2 M): few large ones at the best ranks, most without employees.
+RANKS_11M = ColumnStatistics({str(rank): count / 4_200_000 for rank, count in {
+    0: 452, 1: 710, 2: 1_823, 3: 4_603, 4: 7_317, 5: 14_739, 6: 22_515, 7: 44_336, 8: 73_436, 9: 146_365,
+    10: 184_041, 11: 257_076, 12: 331_534, 13: 502_154, 14: 316_422, 15: 1_787_227, 79: 504_110}.items()}, 0.0)
+
+
+def test_a_word_of_thousands_of_names_is_looked_for_in_the_best_ranks_first():
+    # 'reunion': 9,400 companies of 4.2 M; 204 expected in ranks 0-7 (96,000 companies), whose
+    # index entries cost less than the 23,000 rows a walk would check or the 9,400 gathered.
+    assert words_ranks(9_400, 9_400, 4_200_000, 51, RANKS_11M) == 7
+    # Deeper pages: from the cursor's rank on.
+    assert words_ranks(9_400, 9_400, 4_200_000, 51, RANKS_11M, first=9) == 9
+
+
+def test_rare_and_very_frequent_words_are_not_looked_for_by_ranks():
+    # 300 matches: ranks holding 204 of them are most of the registry; gathering the 300 costs less.
+    assert words_ranks(300, 300, 4_200_000, 51, RANKS_11M) is None
+    # 120,000 matches: a walk finds 51 in 1,800 rows, where the index would read all 120,000.
+    assert words_ranks(120_000, 120_000, 4_200_000, 51, RANKS_11M) is None
+    # The last rank left: nothing is saved.
+    assert words_ranks(9_400, 9_400, 4_200_000, 51, RANKS_11M, first=79) is None

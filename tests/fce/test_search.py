@@ -2,7 +2,8 @@
 
 import pytest
 
-from services.fce.domain.search import establishment_rank
+from services.fce.domain import search as search_rules
+from services.fce.domain.search import ColumnStatistics, establishment_rank
 from services.fce.repository import search as searching
 from shared.referentials import great_circle_km
 from tests.fce.conftest import Named
@@ -280,9 +281,14 @@ async def test_a_name_with_filters_walked_by_départements_keeps_its_tiers(fce, 
     assert len(expected) == 3
 
 
-def reading_words(monkeypatch, gather: bool, walks: list[int] | None = None):
+def reading_words(monkeypatch, gather: bool, walks: list[int] | None = None, ranks: int | None = None):
     """Make the words tier gather its matches, or walk the rank index (walks checking so many rows
-    each, then gather), whatever the words' frequency says."""
+    each, then gather), whatever the words' frequency says; with `ranks`, look first in the best
+    ranks, from the first one left to `ranks` further."""
+    def words_ranks(expected, gathered, rows, limit, statistics, first=None):
+        return None if ranks is None else (first or 0) + ranks
+
+    monkeypatch.setattr(searching, "words_ranks", words_ranks)
     monkeypatch.setattr(searching, "gather_words", lambda *args, **kwargs: gather)
     if walks is not None:
         def next_walk(expected, rows, limit, read=0, found=0, last=0, gather=None):
@@ -303,6 +309,44 @@ async def test_pages_of_a_word_are_the_same_whether_its_matches_are_gathered_or_
     reading_words(monkeypatch, gather, walks)
     assert (await search(fce, agent, q=q, limit=1000))["items"] == everything
     assert await pages_of(fce, agent, 7, q=q) == [item["siret"] for item in everything]
+
+
+@pytest.mark.parametrize("ranks", [0, 1, 3, 40])
+@pytest.mark.parametrize("q", ["de", "sci", "vermandois"])
+async def test_pages_of_a_word_looked_for_in_the_best_ranks_first_are_the_same(fce, agent, monkeypatch, q, ranks):
+    reading_words(monkeypatch, gather=True)
+    everything = (await search(fce, agent, q=q, limit=1000))["items"]
+    reading_words(monkeypatch, gather=False, walks=[2, 4, 8], ranks=ranks)
+    assert (await search(fce, agent, q=q, limit=1000))["items"] == everything
+    assert await pages_of(fce, agent, 7, q=q) == [item["siret"] for item in everything]
+
+
+async def test_the_best_ranks_read_first_include_those_too_rare_for_the_statistics(fce, agent, monkeypatch):
+    reading_words(monkeypatch, gather=True)
+    everything = (await search(fce, agent, q="de", limit=1000))["items"]
+    monkeypatch.undo()
+    # The statistics list only the common ranks; the best ones, held by few rows, may be missing.
+    listed = searching.table_statistics
+
+    async def without_the_best_ranks(session, target):
+        rows, columns = await listed(session, target)
+        ranks = columns["rank_key"]
+        best = sorted(ranks.common, key=int)[:2]
+        kept = {rank: share for rank, share in ranks.common.items() if rank not in best}
+        return rows, {**columns, "rank_key": ColumnStatistics(kept, ranks.other)}
+
+    chosen = []
+
+    def words_ranks(*args, **kwargs):
+        chosen.append(search_rules.words_ranks(*args, **kwargs))
+        return chosen[-1]
+
+    monkeypatch.setattr(searching, "table_statistics", without_the_best_ranks)
+    monkeypatch.setattr(searching, "words_ranks", words_ranks)
+    for cost in ("RANKED_MATCH_COST", "RANK_ENTRY_COST", "RANKED_ROW_COST"):
+        monkeypatch.setattr(search_rules, cost, 0.0)  # the best ranks first, whatever the words
+    assert await pages_of(fce, agent, 7, q="de") == [item["siret"] for item in everything]
+    assert any(rank is not None for rank in chosen)
 
 
 FILTERS = {
@@ -341,3 +385,5 @@ async def test_company_pages_of_a_word_are_the_same_whether_gathered_or_walked(f
     gathered = await companies(q="de", limit=5)
     reading_words(monkeypatch, gather=False, walks=[4, 8])
     assert len(gathered) > 10 and await companies(q="de", limit=5) == gathered
+    reading_words(monkeypatch, gather=False, walks=[4, 8], ranks=2)
+    assert await companies(q="de", limit=5) == gathered

@@ -334,6 +334,40 @@ def next_words_walk(expected: float, rows: float, limit: int, read: int = 0, fou
     return bound if needed <= gather and read + bound <= 3 * gather else None
 
 
+# A frequent word's best rows are among the best ranks: its matches there, the GIN index's ANDed
+# with a range of the rank index, cost the range's entries, where gathering every match reads a row
+# for each and a walk checks rows in rank order until enough match. At 11 M, 'reunion' (9,400 of
+# 4.2 M companies): ranks 0-5 (30,000 rows) in 5-8 ms, against 34 ms gathered and 36 ms walked.
+# Costs against checking a row of a walk, measured there: a match read into a bitmap 0.27 µs, an
+# entry of the rank index 0.06 µs, a row of the range matching the words 3 µs. The range is made to
+# hold four times the rows wanted, as the words' frequency is an estimate.
+RANKS_MARGIN = 4
+RANKED_MATCH_COST = 0.1
+RANK_ENTRY_COST = 0.025
+RANKED_ROW_COST = 1.2
+
+
+def words_ranks(expected: float, gathered: float, rows: float, limit: int, ranks: ColumnStatistics,
+                first: int | None = None) -> int | None:
+    """The last rank of the best ranks in which to look first for a page of `limit` rows matching
+    words that `expected` rows match (the index giving `gathered` matches), when reading them costs
+    less than walking or gathering: from `first` (the cursor's; else from the best) to where
+    RANKS_MARGIN × limit matches are expected. None when that takes every rank left, or costs more.
+    The ranks too rare for the statistics to list count for nothing here; they are read all the same."""
+    share = expected / max(rows, 1.0)
+    counts = sorted((int(rank), frequency * rows) for rank, frequency in ranks.common.items()
+                    if first is None or int(rank) >= first)
+    held = 0.0
+    for i, (rank, count) in enumerate(counts):
+        held += count
+        if held * share >= RANKS_MARGIN * limit:
+            cost = RANKED_MATCH_COST * gathered + RANK_ENTRY_COST * held + RANKED_ROW_COST * held * share
+            walk = limit * rows / max(expected, 1.0)
+            cheaper = cost < min(walk, gathering_cost(gathered, rows))
+            return rank if cheaper and i < len(counts) - 1 else None
+    return None
+
+
 def tsquery_text(matches: list[WordMatch]) -> str:
     """The tsquery (text form) of word matches: AND of words, OR of each word's alternatives."""
     groups = []

@@ -58,6 +58,7 @@ from services.fce.domain.search import (
     tsquery_text,
     walk_to_drive,
     word_matches,
+    words_ranks,
     words_share,
 )
 from services.fce.models import Company, Establishment
@@ -411,13 +412,18 @@ def _after(order: list[ColumnElement], start: list | None) -> list[ColumnElement
     return [] if start is None else [after([(column, False) for column in order], start)]
 
 
-def _gathered_select(target: Target, branch: Branch, conditions: Conditions, start: list | None, limit: int):
+def _gathered_select(target: Target, branch: Branch, conditions: Conditions, start: list | None, limit: int,
+                     last_rank: int | None = None):
     """Every row of the branch, in no order (rare words: the planner reads their GIN bitmap, with
     any other index it finds worth it), then the best `limit` after the cursor by rank. Materialised
     so that the planner cannot read the rank index instead for the order and the limit; the cursor
     is applied after, else the planner would AND the GIN bitmap with the rank index's whole tail
-    (it underestimates a row comparison's range: 160k rows for 380k)."""
-    found = (select(target.c.rank_key, target.id).where(branch.condition, *conditions.all())
+    (it underestimates a row comparison's range: 160k rows for 380k). Up to `last_rank` only, when
+    given: the planner ANDs that range of the rank index (from the cursor's rank)."""
+    within = []
+    if last_rank is not None:
+        within = [target.c.rank_key <= last_rank, *([] if start is None else [target.c.rank_key >= start[0]])]
+    found = (select(target.c.rank_key, target.id).where(branch.condition, *conditions.all(), *within)
              .cte("found").prefix_with("MATERIALIZED"))
     order = [found.c.rank_key, found.c[target.id.name]]
     best = select(*order).where(*_after(order, start)).order_by(*order).limit(limit).subquery("best")
@@ -469,15 +475,28 @@ def _walk_end(target: Target, branch: Branch, conditions: Conditions, start: lis
 
 
 async def _words_rows(session: AsyncSession, target: Target, branch: Branch, terms: NameTerms,
-                      conditions: Conditions, start: list | None, limit: int) -> list:
+                      conditions: Conditions, start: list | None, limit: int, ranked: bool = True) -> list:
     """The words tier's rows, read as the words' frequencies say. Rare words are gathered; frequent
     ones are walked in rank order through the rows the filters keep (the rank index without
-    filters), walk after walk until gathering costs less (see `next_words_walk`)."""
-    rows, _ = await table_statistics(session, target)
+    filters), walk after walk until gathering costs less (see `next_words_walk`). Without filters,
+    words in between are first looked for in the best ranks (see `words_ranks`)."""
+    rows, statistics = await table_statistics(session, target)
     expected = (terms.share or 0.0) * rows
     kept = conditions.share if conditions.all() else 1.0
     gathered = rows * (terms.driving_share if terms.driving_share is not None else terms.share or 0.0)
     rarest = None if terms.rarest_share is None else terms.rarest_share * rows
+    last_rank = None
+    if ranked and not conditions.all() and rarest is None and "rank_key" in statistics:
+        last_rank = words_ranks(expected, gathered, rows, limit, statistics["rank_key"], start[0] if start else None)
+    if last_rank is not None:
+        found = list((await session.execute(_gathered_select(target, branch, conditions, start, limit, last_rank)))
+                     .mappings())
+        if len(found) == limit:
+            return found
+        # The rest is in the next ranks: after any row of the last rank read.
+        rest = await _words_rows(session, target, branch, terms, conditions, [last_rank, LAST_CHARACTER],
+                                 limit - len(found), ranked=False)
+        return found + rest
     gather = gathering_cost(gathered, rows, kept, rarest)
     if gather_words(expected, rows, limit, kept, gathered, rarest):
         return list((await session.execute(_gathered_select(target, branch, conditions, start, limit))).mappings())
