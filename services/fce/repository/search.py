@@ -2,9 +2,10 @@
 
 Each tier is one index range read in the order of the page (keyset): exact name and prefix on
 (name_norm, rank_key, id) (or (departement, name_norm, ...) for one département), words gathered
-from the GIN index (rare ones) or checked along the rows the filters keep in rank order (frequent
-ones, see domain/search.py's `gather_words`), no words on (rank_key, id) or, when a list filter is
-selective, on (column, rank_key, id) for each of its values (a walk). A page takes rows from the
+from the GIN index (rare ones), from it within the best ranks first (a common word's thousands of
+names, without filters: `words_ranks`) or checked along the rows the filters keep in rank order
+(frequent ones, see domain/search.py's `gather_words`), no words on (rank_key, id) or, when a list
+filter is selective, on (column, rank_key, id) for each of its values (a walk). A page takes rows from the
 first tier with any left after the cursor, then the next ones, so a deep page costs what the
 first does.
 """
