@@ -9,6 +9,7 @@ from services.fce.domain.search import (
     QueryKind,
     WordFacts,
     WordMatch,
+    as_in_table,
     code_problem,
     company_rank,
     driving_words,
@@ -26,6 +27,7 @@ from services.fce.domain.search import (
     word_matches,
     words_ranks,
     words_share,
+    words_statistics,
     words_walk_bound,
 )
 
@@ -303,3 +305,16 @@ def test_rare_and_very_frequent_words_are_not_looked_for_by_ranks():
     assert words_ranks(120_000, 120_000, 4_200_000, 51, RANKS_11M) is None
     # The last rank left: nothing is saved.
     assert words_ranks(9_400, 9_400, 4_200_000, 51, RANKS_11M, first=79) is None
+
+
+def test_the_searched_tables_statistics_of_its_words_correct_the_vocabularys_frequencies():
+    # PostgreSQL lists a tsvector's most common words with their shares, then the least and the most.
+    words = words_statistics(["sarl", "touraine"], [0.05, 0.0041, 0.0041, 0.05])
+    assert words == ColumnStatistics({"sarl": 0.05, "touraine": 0.0041}, 0.0041)
+    # 'touraine' typed as a prefix: 3,400 of 390,000 names in the vocabulary, 0.41 % of the
+    # establishments; 'tourainelle' (in the vocabulary only) is at most as frequent as the least listed.
+    typed = WordFacts("touraine", True, True, (), {"touraine": 3_400, "tourainelle": 2_000}, 3_420)
+    corrected = as_in_table(typed, words, names=390_000)
+    assert corrected.frequencies == {"touraine": 1_599, "tourainelle": 1_599}
+    assert corrected.prefix_frequency == round(3_420 * 1_599 / 3_400)
+    assert as_in_table(typed, None, names=390_000) == typed

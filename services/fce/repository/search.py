@@ -49,6 +49,7 @@ from services.fce.domain.search import (
     QueryKind,
     Tier,
     WordFacts,
+    as_in_table,
     driving_words,
     gather_words,
     gathering_cost,
@@ -61,6 +62,7 @@ from services.fce.domain.search import (
     word_matches,
     words_ranks,
     words_share,
+    words_statistics,
 )
 from services.fce.models import Company, Establishment
 from services.fce.repository.sirene_sql import city_of_arrondissement
@@ -140,9 +142,11 @@ _WORD_FACTS = text(
 )
 
 
-async def name_terms(session: AsyncSession, query: Query, names: float) -> NameTerms:
+async def name_terms(session: AsyncSession, query: Query, names: float, words: ColumnStatistics | None = None
+                     ) -> NameTerms:
     """The words typed, as the vocabulary knows them; `names`: how many names the vocabulary
-    counted (one a company), to turn its frequencies into shares."""
+    counted (one a company), to turn its frequencies into shares; `words`: the searched table's own
+    statistics of its words, which say better how often it holds them (see `as_in_table`)."""
     rows = (await session.execute(_WORD_FACTS, {"q": query.text, "prefix": query.prefix_last_word,
                                                 "last": LAST_CHARACTER, "prefix_words": PREFIX_WORDS,
                                                 "expansion": PREFIX_EXPANSION})).all()
@@ -155,7 +159,7 @@ async def name_terms(session: AsyncSession, query: Query, names: float) -> NameT
             fact = replace(fact, nearest=(*fact.nearest, (near_word, distance)),
                            frequencies={**fact.frequencies, near_word: near_frequency})
         facts[i] = fact
-    ordered = [facts[i] for i in sorted(facts)]
+    ordered = [as_in_table(facts[i], words, names) for i in sorted(facts)]
     matches = word_matches(ordered, query.prefix_last_word)
     norm = " ".join(f.word for f in ordered)
     if not matches:
@@ -229,7 +233,8 @@ def _one_of(column: Column, values: list[str]) -> ColumnElement:
 _STATISTICS = text(
     """
     SELECT c.reltuples, s.attname, s.most_common_vals::text::text[] AS common, s.most_common_freqs AS freqs,
-           s.n_distinct, s.null_frac
+           s.n_distinct, s.null_frac, s.most_common_elems::text::text[] AS elements,
+           s.most_common_elem_freqs AS element_freqs
     FROM pg_class c LEFT JOIN pg_stats s
       ON s.schemaname = 'fce' AND s.tablename = c.relname AND s.attname = ANY(:columns)
     WHERE c.oid = CAST(:table AS regclass)
@@ -241,16 +246,22 @@ _statistics: dict[str, tuple[float, float, dict[str, ColumnStatistics]]] = {}
 
 
 async def table_statistics(session: AsyncSession, target: Target) -> tuple[float, dict[str, ColumnStatistics]]:
-    """(rows, statistics of each walkable column) of the target's table."""
+    """(rows, statistics of each walkable column and of the words of its names, "search_vector")
+    of the target's table."""
     cached = _statistics.get(target.name)
     if cached and time.monotonic() - cached[0] < STATISTICS_SECONDS:
         return cached[1], cached[2]
     rows, columns = 0.0, {}
     for row in (await session.execute(_STATISTICS, {"table": f"fce.{target.name}",
-                                                    "columns": [*WALKABLE_COLUMNS, "rank_key"]})).mappings():
+                                                    "columns": [*WALKABLE_COLUMNS, "rank_key", "search_vector"]}
+                                      )).mappings():
         # -1: never analysed nor indexed; walking then is the safe bet of a large table.
         rows = float(row["reltuples"]) if row["reltuples"] >= 0 else UNKNOWN_ROWS
         if row["attname"] is None:
+            continue
+        if row["attname"] == "search_vector":
+            if row["elements"]:
+                columns["search_vector"] = words_statistics(row["elements"], row["element_freqs"])
             continue
         common = dict(zip(row["common"] or [], row["freqs"] or [], strict=True))
         distinct = row["n_distinct"] if row["n_distinct"] >= 0 else -row["n_distinct"] * rows
@@ -639,11 +650,12 @@ async def every_row(session: AsyncSession, target: Target, query: Query, terms: 
             return
 
 
-async def _terms(session: AsyncSession, query: Query) -> NameTerms | None:
+async def _terms(session: AsyncSession, target: Target, query: Query) -> NameTerms | None:
     if query.kind != QueryKind.NAME:
         return None
     names, _ = await table_statistics(session, COMPANIES)  # the vocabulary counts each company's name once
-    return await name_terms(session, query, names)
+    _, statistics = await table_statistics(session, target)
+    return await name_terms(session, query, names, statistics.get("search_vector"))
 
 
 @dataclass
@@ -657,7 +669,7 @@ class Result:
 async def search(session: AsyncSession, target: Target, query: Query, filters: Filters, sort: str,
                  page: PageParams, facet_names: list[str]) -> Result:
     await session.execute(_SERIAL, _SERIAL_PARAMETERS)
-    terms = await _terms(session, query)
+    terms = await _terms(session, target, query)
     conditions = await filter_conditions(session, target, filters, page.limit + 1)
     if sort == "relevance":
         rows, cursor = await relevance_page(session, target, query, terms, conditions, page)
@@ -690,7 +702,7 @@ def match_of(target: Target, query: Query, terms: NameTerms | None, row: dict) -
 async def export_rows(session: AsyncSession, target: Target, query: Query, filters: Filters, sort: str
                       ) -> AsyncIterator[dict]:
     await session.execute(_SERIAL, _SERIAL_PARAMETERS)
-    terms = await _terms(session, query)
+    terms = await _terms(session, target, query)
     conditions = await filter_conditions(session, target, filters, EXPORT_CHUNK + 1)
     async for row in every_row(session, target, query, terms, conditions, sort):
         yield row
