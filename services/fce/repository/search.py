@@ -5,9 +5,9 @@ Each tier is one index range read in the order of the page (keyset): exact name 
 from the GIN index (rare ones), from it within the best ranks first (a common word's thousands of
 names, without filters: `words_ranks`) or checked along the rows the filters keep in rank order
 (frequent ones, see domain/search.py's `gather_words`), no words on (rank_key, id) or, when a list
-filter is selective, on (column, rank_key, id) for each of its values (a walk). A page takes rows from the
-first tier with any left after the cursor, then the next ones, so a deep page costs what the
-first does.
+filter is selective, on (column, rank_key, id) for each of its values (a walk). A page takes rows
+from the first tier with any left after the cursor, then the next ones, so a deep page costs what
+the first does.
 """
 
 import math
@@ -491,7 +491,8 @@ async def _words_rows(session: AsyncSession, target: Target, branch: Branch, ter
     """The words tier's rows, read as the words' frequencies say. Rare words are gathered; frequent
     ones are walked in rank order through the rows the filters keep (the rank index without
     filters), walk after walk until gathering costs less (see `next_words_walk`). Without filters,
-    words in between are first looked for in the best ranks (see `words_ranks`)."""
+    words in between, which the index reads as one, are first looked for in the best ranks (see
+    `words_ranks`)."""
     rows, statistics = await table_statistics(session, target)
     expected = (terms.share or 0.0) * rows
     kept = conditions.share if conditions.all() else 1.0
