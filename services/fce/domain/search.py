@@ -324,6 +324,11 @@ def gathering_cost(expected: float, rows: float, kept: float = 1.0, rarest: floa
     return skipped + GIN_ENTRY_COST * expected + min(expected, FILTER_ENTRY_COST * kept * rows + kept * expected)
 
 
+def walk_rows(expected: float, rows: float, limit: int) -> float:
+    """How many rows a walk in rank order checks to find `limit` of the `expected` matches among `rows`."""
+    return limit * rows / max(expected, 1.0)
+
+
 def gather_words(expected: float, rows: float, limit: int, kept: float = 1.0, gathered: float | None = None,
                  rarest: float | None = None) -> bool:
     """Whether to gather the words' matches (the GIN index) and keep the best `limit` by rank,
@@ -334,7 +339,7 @@ def gather_words(expected: float, rows: float, limit: int, kept: float = 1.0, ga
     `expected`: rows matching every word; `gathered`: matches the index gives (see `driving_words`),
     `rarest`: matches of the rarest of them, when several."""
     cost = gathering_cost(expected if gathered is None else gathered, rows, kept, rarest)
-    return cost <= min(kept * rows, limit * rows / max(expected, 1.0))
+    return cost <= min(kept * rows, walk_rows(expected, rows, limit))
 
 
 def next_words_walk(expected: float, rows: float, limit: int, read: int = 0, found: int = 0,
@@ -351,7 +356,7 @@ def next_words_walk(expected: float, rows: float, limit: int, read: int = 0, fou
     gathering costs instead, when it is not one row per match (see `gathering_cost`)."""
     gather = expected if gather is None else gather
     if read == 0:
-        return max(words_walk_bound(rows, limit), min(math.ceil(2 * limit * rows / max(expected, 1.0)),
+        return max(words_walk_bound(rows, limit), min(math.ceil(2 * walk_rows(expected, rows, limit)),
                                                       math.ceil(gather)))
     if not found:
         bound = 2 * last
@@ -389,8 +394,7 @@ def words_ranks(expected: float, gathered: float, rows: float, limit: int, ranks
         held += count
         if held * share >= RANKS_MARGIN * limit:
             cost = RANKED_MATCH_COST * gathered + RANK_ENTRY_COST * held + RANKED_ROW_COST * held * share
-            walk = limit * rows / max(expected, 1.0)
-            cheaper = cost < min(walk, gathering_cost(gathered, rows))
+            cheaper = cost < min(walk_rows(expected, rows, limit), gathering_cost(gathered, rows))
             return rank if cheaper and i < len(counts) - 1 else None
     return None
 

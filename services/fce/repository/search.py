@@ -495,11 +495,12 @@ async def _words_rows(session: AsyncSession, target: Target, branch: Branch, ter
     `words_ranks`)."""
     rows, statistics = await table_statistics(session, target)
     expected = (terms.share or 0.0) * rows
-    kept = conditions.share if conditions.all() else 1.0
+    filtered = bool(conditions.all())
+    kept = conditions.share if filtered else 1.0
     gathered = rows * (terms.driving_share if terms.driving_share is not None else terms.share or 0.0)
     rarest = None if terms.rarest_share is None else terms.rarest_share * rows
     last_rank = None
-    if ranked and not conditions.all() and rarest is None and "rank_key" in statistics:
+    if ranked and not filtered and rarest is None and "rank_key" in statistics:
         last_rank = words_ranks(expected, gathered, rows, limit, statistics["rank_key"], start[0] if start else None)
     if last_rank is not None:
         found = list((await session.execute(_gathered_select(target, branch, conditions, start, limit, last_rank)))
