@@ -219,9 +219,12 @@ def test_two_typos_of_one_word_match_as_often_as_that_word():
 
 
 def test_rare_words_are_gathered_and_frequent_ones_walked_in_rank_order():
-    # 51 rows of 1 M: walking costs 51 / share reads, gathering share × 1 M; they meet near 7,100 matches.
-    assert words_walk_bound(1_000_000, 51) == 7_142
+    # 51 rows of 1 M: walking checks 51 / share rows, gathering fetches share × 1 M matches, each
+    # costing 2.55 walked rows; they meet near 4,500 matches, where a walk checks 11,400 rows.
+    assert words_walk_bound(1_000_000, 51) == 11_404
     assert gather_words(2_300, rows=1_000_000, limit=51)
+    assert gather_words(4_000, rows=1_000_000, limit=51)
+    assert not gather_words(5_000, rows=1_000_000, limit=51)  # 12,750 to gather, 10,200 rows to walk
     assert not gather_words(25_000, rows=1_000_000, limit=51)
     assert words_walk_bound(10, 51) == 51
     # Two words matching 20 names together, the rarer 20,000 alone: the index gives those 20,000.
@@ -230,19 +233,20 @@ def test_rare_words_are_gathered_and_frequent_ones_walked_in_rank_order():
 
 
 def test_a_walk_for_words_goes_on_as_far_as_the_rows_it_found_need_then_gives_way_to_gathering():
+    # 30,000 matches: gathering them costs as much as walking 76,500 rows.
     first = next_words_walk(30_000, rows=1_000_000, limit=51)
-    assert first == 7_142
-    # 34 of 51 rows found in 7,142: the 17 others need about 3,600 more rows (1.5 times that, to be safe).
-    assert next_words_walk(30_000, 1_000_000, 51, read=7_142, found=34, last=first) == 5_408
-    # None found: twice as far, while the walks read fewer rows than the 30,000 matches.
-    assert next_words_walk(30_000, 1_000_000, 51, read=7_142, found=0, last=first) == 14_284
-    assert next_words_walk(30_000, 1_000_000, 51, read=21_426, found=0, last=14_284) is None
-    # 14 found: the 37 others need about 18,900 more rows, still fewer than the 30,000 matches.
-    assert next_words_walk(30_000, 1_000_000, 51, read=7_142, found=14, last=first) == 28_364
-    assert next_words_walk(30_000, 1_000_000, 51, read=7_142, found=5, last=first) is None
+    assert first == 11_404
+    # 34 of 51 rows found in 11,404: the 17 others need about 5,700 more rows (1.5 times that, to be safe).
+    assert next_words_walk(30_000, 1_000_000, 51, read=11_404, found=34, last=first) == 8_604
+    # None found: twice as far, while the walks check fewer rows than gathering costs.
+    assert next_words_walk(30_000, 1_000_000, 51, read=11_404, found=0, last=first) == 22_808
+    assert next_words_walk(30_000, 1_000_000, 51, read=34_212, found=0, last=22_808) is None
+    # 14 found: the 37 others need about 30,100 more rows, still less than gathering.
+    assert next_words_walk(30_000, 1_000_000, 51, read=11_404, found=14, last=first) == 45_260
+    assert next_words_walk(30_000, 1_000_000, 51, read=11_404, found=5, last=first) is None
     # Near the crossover, the first walk goes as far as twice what the frequency says, short of gathering.
-    assert next_words_walk(9_855, rows=1_000_000, limit=51) == 9_855
-    assert next_words_walk(12_000, rows=1_000_000, limit=51) == 8_500
+    assert next_words_walk(8_000, rows=1_000_000, limit=51) == 12_750
+    assert next_words_walk(6_000, rows=1_000_000, limit=51) == 15_300
 
 
 def test_with_filters_a_frequent_word_in_a_small_area_is_walked_and_a_rare_word_gathered():
@@ -256,14 +260,16 @@ def test_with_filters_a_frequent_word_in_a_small_area_is_walked_and_a_rare_word_
 
 
 def test_gathering_with_filters_costs_the_words_matches_anywhere_and_the_filters_index():
-    assert gathering_cost(10_000, rows=1_000_000) == 10_000  # no filter: one row per match
+    # No filter: each match from the GIN index (0.25 of a walked row), then its row (2.3).
+    assert gathering_cost(10_000, rows=1_000_000) == pytest.approx(25_500)
     # 64,000 matches, a département of 338,000 rows: the GIN matches, then the département's
-    # index ANDed (cheaper than reading the 64,000 rows).
+    # index ANDed and the rows both keep (cheaper than fetching the 64,000 rows).
     cost = gathering_cost(64_000, rows=11_000_000, kept=338_000 / 11_000_000)
-    assert cost == pytest.approx(0.25 * 64_000 + 0.15 * 338_000 + 64_000 * 338_000 / 11_000_000)
-    # A walk that found 25 rows of 51 in 4,154 goes on rather than gather at that cost.
+    assert cost == pytest.approx(0.25 * 64_000 + 0.15 * 338_000 + 2.3 * 64_000 * 338_000 / 11_000_000)
+    # A walk that found 25 rows of 51 in 4,154 goes on rather than gather at that cost...
     assert next_words_walk(1_970, 338_000, 51, read=4_154, found=25, last=4_154, gather=cost) == 6_532
-    assert next_words_walk(1_970, 338_000, 51, read=4_154, found=25, last=4_154) is None
+    # ... but gathers were that cheaper than the 4,320 rows the 26 others need.
+    assert next_words_walk(1_970, 338_000, 51, read=4_154, found=25, last=4_154, gather=4_000) is None
 
 
 def test_a_last_word_starting_few_indexed_words_is_searched_as_those_words():

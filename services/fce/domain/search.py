@@ -297,31 +297,38 @@ def driving_words(matches: list[WordMatch], names: float) -> list[WordMatch]:
     return driving
 
 
-def words_walk_bound(rows: float, limit: int) -> int:
-    """How many rows a walk of the rank index checks, at first, for a page of words: past it,
-    gathering the matches costs less than walking on, unless they are very many."""
-    return max(limit, math.ceil(math.sqrt(limit * max(rows, 1.0))))
-
-
-# Costs against checking one row of a walk (2.5 µs here: index entry, row, words), measured at 11
-# million establishments: a match of the words read from the GIN index 0.66 µs, an entry of a
-# filter's own index read into a bitmap 0.37 µs, an entry of the rarest of several words, along
-# which the index skips through the others, 0.22 µs.
+# Costs against checking one row of a walk (index entry, row, words: 1.2-1.6 µs), measured at 1 and
+# 11 million establishments: a match of the words read from the GIN index into a bitmap 0.2-0.4 µs;
+# then its row, fetched from the bitmap, 3-4 µs: pages in no useful order, each pinned and its row
+# found anew, where a walk's next row is often on the page it just read (16 words of 30,000-90,000
+# matches, median 3.0 µs against 0.9 µs for the walk's index scan alone). An entry of a filter's
+# own index read into a bitmap 0.37 µs, an entry of the rarest of several words, along which the
+# index skips through the others, 0.22 µs.
 GIN_ENTRY_COST = 0.25
+GATHERED_ROW_COST = 2.3
 FILTER_ENTRY_COST = 0.15
 GIN_SKIP_COST = 0.1
+GATHERED_MATCH_COST = GIN_ENTRY_COST + GATHERED_ROW_COST  # a match gathered without filters
+
+
+def words_walk_bound(rows: float, limit: int) -> int:
+    """How many rows a walk of the rank index checks, at first, for a page of words: past it,
+    gathering the matches costs less than walking on, unless they are very many (where limit × rows
+    / matches, the walk, equals GATHERED_MATCH_COST × matches, the gathering)."""
+    return max(limit, math.ceil(math.sqrt(GATHERED_MATCH_COST * limit * max(rows, 1.0))))
 
 
 def gathering_cost(expected: float, rows: float, kept: float = 1.0, rarest: float | None = None) -> float:
     """What gathering the `expected` matches (of `rows`) of the words the index reads costs, in rows
-    a walk checks. No filter: a row read per match, for its rank. Filters keeping a share `kept` of
-    the rows: every match of the GIN index wherever it is, then the rows the filters keep among
-    them, or, when the planner ANDs the filters' own index, that index's entries too. Several
+    a walk checks. No filter: every match and its row, for its rank. Filters keeping a share `kept`
+    of the rows: every match of the GIN index wherever it is, then the rows of the matches, or, when
+    the planner ANDs the filters' own index, that index's entries and the rows it keeps. Several
     words: the index also reads the `rarest` one's entries."""
     skipped = 0.0 if rarest is None else GIN_SKIP_COST * rarest
     if kept >= 1.0:
-        return expected + skipped
-    return skipped + GIN_ENTRY_COST * expected + min(expected, FILTER_ENTRY_COST * kept * rows + kept * expected)
+        return GATHERED_MATCH_COST * expected + skipped
+    anded = FILTER_ENTRY_COST * kept * rows + GATHERED_ROW_COST * kept * expected
+    return skipped + GIN_ENTRY_COST * expected + min(GATHERED_ROW_COST * expected, anded)
 
 
 def walk_rows(expected: float, rows: float, limit: int) -> float:
@@ -335,7 +342,7 @@ def gather_words(expected: float, rows: float, limit: int, kept: float = 1.0, ga
     rather than walk the rank index (or the rows the filters keep, a share `kept` of the rows)
     checking each row: the walk checks about limit / (the words' share) rows, at most every kept
     row. So rare words are gathered, frequent ones walked, and, without filters, a page costs at
-    most about sqrt(limit × rows) reads either way when the words' frequency is right.
+    most about sqrt(GATHERED_MATCH_COST × limit × rows) walked rows either way when the words' frequency is right.
     `expected`: rows matching every word; `gathered`: matches the index gives (see `driving_words`),
     `rarest`: matches of the rarest of them, when several."""
     cost = gathering_cost(expected if gathered is None else gathered, rows, kept, rarest)
@@ -353,8 +360,8 @@ def next_words_walk(expected: float, rows: float, limit: int, read: int = 0, fou
     when it saw none, while all the walks together stay under it. Never the rest of the index.
     The first walk may go twice as far as the words' frequency says it needs, short of gathering
     (near the crossover, a walk stopped just short costs two statements more). `gather`: what
-    gathering costs instead, when it is not one row per match (see `gathering_cost`)."""
-    gather = expected if gather is None else gather
+    gathering costs instead (see `gathering_cost`; by default, without filters)."""
+    gather = gathering_cost(expected, rows) if gather is None else gather
     if read == 0:
         return max(words_walk_bound(rows, limit), min(math.ceil(2 * walk_rows(expected, rows, limit)),
                                                       math.ceil(gather)))
@@ -370,13 +377,13 @@ def next_words_walk(expected: float, rows: float, limit: int, read: int = 0, fou
 # with a range of the rank index, cost the range's entries, where gathering every match reads a row
 # for each and a walk checks rows in rank order until enough match. At 11 M, 'reunion' (9,400 of
 # 4.2 M companies): ranks 0-5 (30,000 rows) in 5-8 ms, against 34 ms gathered and 36 ms walked.
-# Costs against checking a row of a walk, measured there: a match read into a bitmap 0.27 µs, an
-# entry of the rank index 0.06 µs, a row of the range matching the words 3 µs. The range is made to
-# hold four times the rows wanted, as the words' frequency is an estimate.
+# Costs against checking a row of a walk: the GIN index's matches and the rows as gathered ones
+# (above), an entry of the rank index read into a bitmap 0.08 µs. The range is made to hold four
+# times the rows wanted, as the words' frequency is an estimate.
 RANKS_MARGIN = 4
-RANKED_MATCH_COST = 0.1
-RANK_ENTRY_COST = 0.025
-RANKED_ROW_COST = 1.2
+RANKED_MATCH_COST = GIN_ENTRY_COST
+RANK_ENTRY_COST = 0.06
+RANKED_ROW_COST = GATHERED_ROW_COST
 
 
 def words_ranks(expected: float, gathered: float, rows: float, limit: int, ranks: ColumnStatistics,
