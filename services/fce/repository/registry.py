@@ -3,7 +3,7 @@ what was imported, and the counts FCE gives other services about a company."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import Row, bindparam, func, or_, select, text, true
+from sqlalchemy import Row, bindparam, func, literal_column, or_, select, text, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,11 +21,13 @@ async def company(session: AsyncSession, siren: str) -> Company | None:
 
 
 def _source(dataset: str):
-    """The last import of a dataset, as columns source_* of a lookup's row."""
+    """The last import of a dataset, as columns source_* of a lookup's row. Its LIMIT is written
+    into the SQL: as a parameter, PostgreSQL planned the establishment's lookup again at every call
+    rather than keep one plan (0.54 ms a lookup at 1 M, against 0.26 ms)."""
     s = ImportSource.__table__
     return (select(s.c.file_name.label("source_file_name"), s.c.as_of.label("source_as_of"),
                    s.c.finished_at.label("source_imported_at"))
-            .where(s.c.dataset == dataset).order_by(s.c.id.desc()).limit(1).lateral("source"))
+            .where(s.c.dataset == dataset).order_by(s.c.id.desc()).limit(literal_column("1")).lateral("source"))
 
 
 def _columns(table):
