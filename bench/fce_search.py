@@ -16,7 +16,8 @@
    the ratio to its target: lookups (GET by SIRET/SIREN) p95 <= 5 ms, searches p95 <= 50 ms; as
    the in-process client sees them, and in the service alone (its own latency, without httpx's);
    --slowest N also prints each kind's N slowest requests (what to EXPLAIN next), --only a
-   substring of the kinds to run.
+   substring of the kinds to run. How fast the machine ran Python is printed before and after
+   (shared machines vary by half from one hour to the next, and the lookups with them).
 
 Nothing depends on N: at 11 million the files are streamed, the import is the same COPY, and
 the values of the query mix are drawn through the SIRET index, never read in full.
@@ -29,6 +30,7 @@ import os
 import random
 import sys
 import time
+import timeit
 import unicodedata
 from pathlib import Path
 
@@ -44,6 +46,14 @@ IMPORT_TARGET = 100_000  # establishment rows/s, end to end
 LOOKUP_TARGET_MS = 5.0
 SEARCH_TARGET_MS = 50.0
 NAME_PAGES_WORDS = 8
+
+
+def python_pace() -> str:
+    """How fast this shared machine runs Python at the moment, to read the latencies by: from one
+    hour to the next it varies by half, and the lookups (Python-bound) with it."""
+    best = min(timeit.repeat("sum(range(100_000))", number=20, repeat=5)) / 20 * 1000
+    return (f"Python pace: sum(range(100_000)) in {best:.2f} ms (best of 5); "
+            f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())} on {os.cpu_count()} cores")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -262,7 +272,8 @@ async def measure(iterations: int, slowest: int = 0, only: str | None = None) ->
             for _, make in kinds.values():
                 path, params = make()
                 await client.get(path, params=params, headers=headers)
-        print(f"\n{iterations} requests per kind, in the service (ASGI, real tokens, PostgreSQL):")
+        print(f"\n{python_pace()}")
+        print(f"{iterations} requests per kind, in the service (ASGI, real tokens, PostgreSQL):")
         for name, (target, make) in kinds.items():
             if only and only not in name:
                 continue
@@ -281,6 +292,7 @@ async def measure(iterations: int, slowest: int = 0, only: str | None = None) ->
                     print(f"{'':<36}{ms:7.1f} ms  {what}")
 
         if only:
+            print(python_pace())
             await engine.dispose()
             return
         # Deep pages: follow the cursor of a broad search 100 pages deep, timing every page.
@@ -316,6 +328,7 @@ async def measure(iterations: int, slowest: int = 0, only: str | None = None) ->
             "q": pick(words).lower(), "facets": "departement,naf_section,headcount_band"}, headers=headers)
         print(f"{'facets of a name search (once)':<34} {(time.perf_counter() - started) * 1000:7.1f} ms, "
               f"total {response.json()['total']:,}")
+        print(python_pace())
     await engine.dispose()
 
 
