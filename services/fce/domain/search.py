@@ -297,13 +297,12 @@ def driving_words(matches: list[WordMatch], names: float) -> list[WordMatch]:
     return driving
 
 
-# Costs against checking one row of a walk (index entry, row, words: 1.2-1.6 µs), measured at 1 and
-# 11 million establishments: a match of the words read from the GIN index into a bitmap 0.2-0.4 µs;
-# then its row, fetched from the bitmap, 3-4 µs: pages in no useful order, each pinned and its row
-# found anew, where a walk's next row is often on the page it just read (16 words of 30,000-90,000
-# matches, median 3.0 µs against 0.9 µs for the walk's index scan alone). An entry of a filter's
-# own index read into a bitmap 0.37 µs, an entry of the rarest of several words, along which the
-# index skips through the others, 0.22 µs.
+# Costs against checking one row of a walk (index entry, row, words: 1.2-1.6 µs), measured on 14 to
+# 16 words each at 1 and 11 million establishments and 4.2 million companies: a match of the words
+# read from the GIN index into a bitmap 0.2-0.4 µs, then its row fetched through the bitmap 2.5-3.6
+# µs (median 3.0; a walk's index scan alone took 0.9 µs a row). An entry of a filter's own index read
+# into a bitmap 0.37 µs, an entry of the rarest of several words, along which the index skips
+# through the others, 0.22 µs.
 GIN_ENTRY_COST = 0.25
 GATHERED_ROW_COST = 2.3
 FILTER_ENTRY_COST = 0.15
@@ -342,7 +341,8 @@ def gather_words(expected: float, rows: float, limit: int, kept: float = 1.0, ga
     rather than walk the rank index (or the rows the filters keep, a share `kept` of the rows)
     checking each row: the walk checks about limit / (the words' share) rows, at most every kept
     row. So rare words are gathered, frequent ones walked, and, without filters, a page costs at
-    most about sqrt(GATHERED_MATCH_COST × limit × rows) walked rows either way when the words' frequency is right.
+    most about sqrt(GATHERED_MATCH_COST × limit × rows) walked rows either way when the words'
+    frequency is right.
     `expected`: rows matching every word; `gathered`: matches the index gives (see `driving_words`),
     `rarest`: matches of the rarest of them, when several."""
     cost = gathering_cost(expected if gathered is None else gathered, rows, kept, rarest)
