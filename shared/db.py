@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.util import await_
 
@@ -95,9 +95,10 @@ def sessionmaker_for(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 def bind_app(app, engine: AsyncEngine) -> None:
-    """The app's sessions on `engine`: in a transaction (Session), or statement by statement (ReadSession)."""
+    """The app's sessions on `engine`: in a transaction (Session), or its connections statement by
+    statement (ReadConnection)."""
     app.state.sessionmaker = sessionmaker_for(engine)
-    app.state.read_sessionmaker = sessionmaker_for(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    app.state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -106,20 +107,21 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Statements without a transaction around them: a lookup is one round trip instead of three
-    (BEGIN, the query, COMMIT). Only for reads that need nothing of a transaction: no write, no lock,
+async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A connection whose statements run without a transaction around them: a lookup is one round
+    trip instead of three (BEGIN, the query, COMMIT), and no ORM session is made (0.3 ms less of a
+    4-5 ms lookup). Only for Core statements that need nothing of a transaction: no write, no lock,
     no SET LOCAL. (Each statement sees what was committed when it started, as it would in a READ
     COMMITTED transaction.)"""
-    sessionmaker = getattr(request.app.state, "read_sessionmaker", None)
-    if sessionmaker is None:  # an app given only its transactional sessions (tests: the test's transaction)
+    engine = getattr(request.app.state, "read_engine", None)
+    if engine is None:  # an app given only its transactional sessions (tests: the test's transaction)
         async with asynccontextmanager(request_session)(request) as session:
-            yield session
+            yield await session.connection()
         return
-    async with sessionmaker() as session:
-        yield session
+    async with engine.connect() as connection:
+        yield connection
 
 
 # scope="function": commit before the response leaves, so a failed commit is never a 200.
 Session = Annotated[AsyncSession, Depends(request_session, scope="function")]
-ReadSession = Annotated[AsyncSession, Depends(read_session, scope="function")]
+ReadConnection = Annotated[AsyncConnection, Depends(read_connection, scope="function")]

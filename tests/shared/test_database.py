@@ -92,7 +92,7 @@ async def test_a_service_survives_the_database_killing_its_pooled_connections(pr
         await admin.dispose()
 
 
-async def test_a_read_session_runs_statement_by_statement_and_a_session_in_one_transaction(prepared_database):
+async def test_a_read_connection_runs_statement_by_statement_and_a_session_in_one_transaction(prepared_database):
     import httpx
     from fastapi import FastAPI
 
@@ -103,22 +103,22 @@ async def test_a_read_session_runs_statement_by_statement_and_a_session_in_one_t
     app = FastAPI()
     install_error_handlers(app)
 
-    async def clocks(session) -> bool:
+    async def clocks(session) -> bool:  # a session or a connection
         """Whether two statements, 50 ms apart, see the same transaction start (now())."""
         first = (await session.execute(text("SELECT now() FROM (SELECT pg_sleep(0.05)) s"))).scalar_one()
         return first == (await session.execute(text("SELECT now()"))).scalar_one()
 
     @app.get("/read")
-    async def read(session: db.ReadSession):
-        return {"one_transaction": await clocks(session)}
+    async def read(connection: db.ReadConnection):
+        return {"one_transaction": await clocks(connection)}
 
     @app.get("/write")
     async def write(session: db.Session):
         return {"one_transaction": await clocks(session)}
 
     @app.get("/missing")
-    async def missing(session: db.ReadSession):
-        await session.execute(text("SELECT 1"))
+    async def missing(connection: db.ReadConnection):
+        await connection.execute(text("SELECT 1"))
         raise not_found("thing")
 
     engine = db.create_engine(service_url("kit_test"), pool_size=1)

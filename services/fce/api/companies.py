@@ -11,7 +11,7 @@ from services.fce.api.etags import represented
 from services.fce.api.results import export, facets_out
 from services.fce.repository import registry
 from services.fce.repository import search as searching
-from shared.db import ReadSession, Session
+from shared.db import ReadConnection, Session
 from shared.errors import field_error, invalid, not_found
 from shared.pagination import Pagination, link_next
 from shared.reports import Output
@@ -43,8 +43,9 @@ async def export_companies(criteria: CompanyCriteria, output: Output, request: R
 
 
 @router.get("/{siren}", responses={304: {"description": "unchanged since the ETag given"}})
-async def get_company(siren: Siren, session: ReadSession, _: RegistryReader, request: Request) -> schemas.CompanyOut:
-    found = await registry.company_detail(session, siren)
+async def get_company(siren: Siren, connection: ReadConnection, _: RegistryReader,
+                      request: Request) -> schemas.CompanyOut:
+    found = await registry.company_detail(connection, siren)
     if found is None:
         raise not_found("company")
     out = schemas.company_out(SimpleNamespace(**found), found, with_source=True)
@@ -52,7 +53,7 @@ async def get_company(siren: Siren, session: ReadSession, _: RegistryReader, req
 
 
 @router.get("/{siren}/establishments")
-async def company_establishments(siren: Siren, page: Pagination, session: ReadSession, _: RegistryReader,
+async def company_establishments(siren: Siren, page: Pagination, session: Session, _: RegistryReader,
                                  request: Request, response: Response,
                                  state: str | None = None) -> schemas.EstablishmentPage:
     """Head office first, then open before closed, bigger before smaller."""

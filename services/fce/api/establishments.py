@@ -11,7 +11,7 @@ from services.fce.api.etags import represented
 from services.fce.api.results import export, facets_out
 from services.fce.repository import registry
 from services.fce.repository import search as searching
-from shared.db import ReadSession, Session
+from shared.db import ReadConnection, Session
 from shared.errors import not_found
 from shared.pagination import Pagination, link_next
 from shared.reports import Output
@@ -45,9 +45,9 @@ async def export_establishments(criteria: EstablishmentCriteria, output: Output,
 
 
 @router.get("/{siret}", responses={304: {"description": "unchanged since the ETag given"}})
-async def get_establishment(siret: Siret, session: ReadSession, _: RegistryReader,
+async def get_establishment(siret: Siret, connection: ReadConnection, _: RegistryReader,
                             request: Request) -> schemas.EstablishmentOut:
-    found = await registry.establishment_detail(session, siret)
+    found = await registry.establishment_detail(connection, siret)
     if found is None:
         raise not_found("establishment")
     out = schemas.establishment_out(SimpleNamespace(**found), found, found["successions"], with_source=True)

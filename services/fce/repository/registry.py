@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Row, bindparam, func, literal_column, or_, select, text, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.fce.models import Company, Establishment, ImportRejection, ImportSource, Succession
 from shared.pagination import PageParams, keyset, page_of
@@ -61,14 +61,14 @@ COMPANY_DETAIL = _company_detail()
 ESTABLISHMENT_DETAIL = _establishment_detail()
 
 
-async def company_detail(session: AsyncSession, siren: str) -> dict | None:
+async def company_detail(connection: AsyncConnection, siren: str) -> dict | None:
     """The company and the import it comes from (source_*), in one query."""
-    return (await session.execute(COMPANY_DETAIL, {"siren": siren})).mappings().one_or_none()
+    return (await connection.execute(COMPANY_DETAIL, {"siren": siren})).mappings().one_or_none()
 
 
-async def establishment_detail(session: AsyncSession, siret: str) -> dict | None:
+async def establishment_detail(connection: AsyncConnection, siret: str) -> dict | None:
     """The establishment, the import it comes from (source_*) and its successions, in one query."""
-    return (await session.execute(ESTABLISHMENT_DETAIL, {"siret": siret})).mappings().one_or_none()
+    return (await connection.execute(ESTABLISHMENT_DETAIL, {"siret": siret})).mappings().one_or_none()
 
 
 async def establishments_of(session: AsyncSession, siren: str, page: PageParams, state: str | None = None
