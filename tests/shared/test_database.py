@@ -131,3 +131,27 @@ async def test_a_read_connection_runs_statement_by_statement_and_a_session_in_on
             assert (await client.get("/read")).status_code == 200  # its one pooled connection came back clean
     finally:
         await engine.dispose()
+
+
+async def test_a_lookup_reads_its_row_through_the_driver_as_sqlalchemy_would(prepared_database):
+    from sqlalchemy import bindparam, column, func, literal, select
+    from sqlalchemy import table as table_of
+
+    from shared import db
+    from shared.database import service_url
+
+    commune = table_of("communes", column("code"), column("name"), schema="ref")
+    statement = select(commune.c.name, func.json_build_object("code", commune.c.code).label("as_json"),
+                       literal(7).label("constant")).where(commune.c.code == bindparam("code"))
+    lookup = db.Lookup(statement)
+    engine = db.create_engine(service_url("kit_test"), pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            expected = (await connection.execute(statement, {"code": "75056"})).mappings().one()
+            found = await lookup.one_or_none(connection, code="75056")
+            assert found == dict(expected) == {"name": "Paris", "as_json": {"code": "75056"}, "constant": 7}
+            assert await lookup.one_or_none(connection, code="00000") is None
+    finally:
+        await engine.dispose()
+    with pytest.raises(ValueError, match="parameters"):  # values rendered into the SQL at execution
+        db.Lookup(select(commune.c.name).where(commune.c.code.in_(["75056", "69123"])))
