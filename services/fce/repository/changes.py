@@ -188,14 +188,27 @@ def replaced_keys(dataset: Dataset) -> str:
             f"WHERE s.{dataset.key[0]} IS NOT NULL")  # the registry's collation: its keys' index serves the joins
 
 
+def compared(dataset: Dataset) -> str:
+    """Each shaped row against the live row of its key, in one pass over the live table's index (the
+    statements below read this instead of joining the live table again): whether there is one,
+    whether it is the same, whether INSEE processed the unit again."""
+    table, key = dataset.table, dataset.key[0]
+    return f"""
+        CREATE UNLOGGED TABLE {SCHEMA}._compared_{table} AS
+        SELECT n.{key} AS key, o.{key} IS NOT NULL AS live, (n.*) IS NOT DISTINCT FROM (o.*) AS same,
+               o.{key} IS NOT NULL AND o.last_processed_at IS DISTINCT FROM n.last_processed_at AS processed_again
+        FROM {SCHEMA}._changed_{table} n LEFT JOIN {SCHEMA}.{table} o ON o.{key} = n.{key}
+    """
+
+
 def same_rows_out(dataset: Dataset) -> str:
     """Shaped rows equal to the live ones stay as they are (a line changed only in a column the
     registry does not keep, a company placed again in the same place): no index to update."""
     table, key = dataset.table, dataset.key[0]
     return f"""
         WITH same AS (
-            DELETE FROM {SCHEMA}._changed_{table} n USING {SCHEMA}.{table} o
-            WHERE o.{key} = n.{key} AND (n.*) IS NOT DISTINCT FROM (o.*)
+            DELETE FROM {SCHEMA}._changed_{table} n USING {SCHEMA}._compared_{table} c
+            WHERE c.key = n.{key} AND c.same
             RETURNING n.{key}
         )
         DELETE FROM {SCHEMA}._replaced_{table} r USING same WHERE r.key = same.{key}
@@ -203,16 +216,17 @@ def same_rows_out(dataset: Dataset) -> str:
 
 
 def counts(dataset: Dataset) -> str:
-    """Inserted, updated (INSEE processed the unit again) and removed rows, as a rebuild counts them."""
-    table, key = dataset.table, dataset.key[0]
-    changed, replaced, live = f"{SCHEMA}._changed_{table}", f"{SCHEMA}._replaced_{table}", f"{SCHEMA}.{table}"
+    """Inserted, updated (INSEE processed the unit again) and removed rows, as a rebuild counts them.
+    Removed: the live rows replaced by no shaped row (gone from the file, or rejected)."""
+    table = dataset.table
+    compared_, replaced, live = f"{SCHEMA}._compared_{table}", f"{SCHEMA}._replaced_{table}", f"{SCHEMA}.{table}"
     return f"""
-        SELECT (SELECT count(*) FROM {changed} n WHERE NOT EXISTS (SELECT FROM {live} o WHERE o.{key} = n.{key}))
-                   AS inserted,
-               (SELECT count(*) FROM {changed} n JOIN {live} o ON o.{key} = n.{key}
-                WHERE o.last_processed_at IS DISTINCT FROM n.last_processed_at) AS updated,
-               (SELECT count(*) FROM {replaced} r JOIN {live} o ON o.{key} = r.key
-                WHERE NOT EXISTS (SELECT FROM {changed} n WHERE n.{key} = r.key)) AS removed
+        SELECT count(*) FILTER (WHERE NOT c.live) AS inserted,
+               count(*) FILTER (WHERE c.processed_again AND NOT c.same) AS updated,
+               (SELECT count(*) FROM {replaced} r
+                WHERE NOT EXISTS (SELECT FROM {compared_} x WHERE x.key = r.key)
+                  AND EXISTS (SELECT FROM {live} o WHERE o.{dataset.key[0]} = r.key)) AS removed
+        FROM {compared_} c
     """
 
 
@@ -298,5 +312,6 @@ def as_of(table: str) -> str:
 PREVIOUS_AS_OF = f"SELECT as_of FROM {SCHEMA}.import_sources WHERE dataset = $1 AND id < $2 ORDER BY id DESC LIMIT 1"
 
 
-WORK_TABLES = ("_changed_companies", "_changed_establishments", "_replaced_companies", "_replaced_establishments",
+WORK_TABLES = ("_changed_companies", "_changed_establishments", "_compared_companies", "_compared_establishments",
+               "_replaced_companies", "_replaced_establishments",
                "_renamed_companies", "_renamed_establishments", "_word_changes")

@@ -325,8 +325,10 @@ async def _apply_changes(conn, summaries: dict[Dataset, DatasetSummary],
         except asyncpg.DataError:  # a malformed date or year somewhere: check every field
             kept = await _create_like(conn, changed, table, sirene_sql.change_selects(dataset, True).select())
         await _reject(conn, dataset, summary, kept)
-        await conn.execute(changes.same_rows_out(dataset))
+        await conn.execute(changes.compared(dataset))
+        await conn.execute(f"ANALYZE {SCHEMA}._compared_{table}")
         counted = await conn.fetchrow(changes.counts(dataset))
+        await conn.execute(changes.same_rows_out(dataset))
         summary.inserted, summary.updated, summary.removed = counted["inserted"], counted["updated"], counted["removed"]
         summary.unchanged = summary.rows_read - summary.rejected - summary.inserted - summary.updated
         progress(f"applying {dataset.name}", None, None)
