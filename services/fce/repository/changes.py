@@ -218,15 +218,15 @@ def same_rows_out(dataset: Dataset) -> str:
 def counts(dataset: Dataset) -> str:
     """Inserted, updated (INSEE processed the unit again) and removed rows, as a rebuild counts them.
     Removed: the live rows replaced by no shaped row (gone from the file, or rejected)."""
-    table = dataset.table
-    compared_, replaced, live = f"{SCHEMA}._compared_{table}", f"{SCHEMA}._replaced_{table}", f"{SCHEMA}.{table}"
+    table, key = dataset.table, dataset.key[0]
+    comparison, replaced, live = f"{SCHEMA}._compared_{table}", f"{SCHEMA}._replaced_{table}", f"{SCHEMA}.{table}"
     return f"""
         SELECT count(*) FILTER (WHERE NOT c.live) AS inserted,
                count(*) FILTER (WHERE c.processed_again AND NOT c.same) AS updated,
                (SELECT count(*) FROM {replaced} r
-                WHERE NOT EXISTS (SELECT FROM {compared_} x WHERE x.key = r.key)
-                  AND EXISTS (SELECT FROM {live} o WHERE o.{dataset.key[0]} = r.key)) AS removed
-        FROM {compared_} c
+                WHERE NOT EXISTS (SELECT FROM {comparison} x WHERE x.key = r.key)
+                  AND EXISTS (SELECT FROM {live} o WHERE o.{key} = r.key)) AS removed
+        FROM {comparison} c
     """
 
 

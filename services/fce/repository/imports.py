@@ -328,8 +328,8 @@ async def _apply_changes(conn, summaries: dict[Dataset, DatasetSummary],
         await conn.execute(changes.compared(dataset))
         await conn.execute(f"ANALYZE {SCHEMA}._compared_{table}")
         counted = await conn.fetchrow(changes.counts(dataset))
-        await conn.execute(changes.same_rows_out(dataset))
         summary.inserted, summary.updated, summary.removed = counted["inserted"], counted["updated"], counted["removed"]
+        await conn.execute(changes.same_rows_out(dataset))
         summary.unchanged = summary.rows_read - summary.rejected - summary.inserted - summary.updated
         progress(f"applying {dataset.name}", None, None)
         if dataset is COMPANIES:
