@@ -42,6 +42,8 @@ os.environ.setdefault("FABRIQUE_LOG_LEVEL", "WARNING")  # one access log line pe
 def bench_database(establishments: int) -> str:
     """One database per size, so that --reuse keeps the 1 M and the 11 M registries side by side."""
     return f"fabrique_bench_fce_{establishments}"
+
+
 IMPORT_TARGET = 100_000  # establishment rows/s, end to end
 LOOKUP_TARGET_MS = 5.0
 SEARCH_TARGET_MS = 50.0

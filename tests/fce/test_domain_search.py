@@ -268,7 +268,7 @@ def test_gathering_with_filters_costs_the_words_matches_anywhere_and_the_filters
     assert cost == pytest.approx(0.25 * 64_000 + 0.15 * 338_000 + 2.3 * 64_000 * 338_000 / 11_000_000)
     # A walk that found 25 rows of 51 in 4,154 goes on rather than gather at that cost...
     assert next_words_walk(1_970, 338_000, 51, read=4_154, found=25, last=4_154, gather=cost) == 6_532
-    # ... but gathers were that cheaper than the 4,320 rows the 26 others need.
+    # ... but gathers when that costs less than the 4,320 rows the 26 others need.
     assert next_words_walk(1_970, 338_000, 51, read=4_154, found=25, last=4_154, gather=4_000) is None
 
 
