@@ -19,31 +19,50 @@ log = logging.getLogger(__name__)
 
 # Extensions the services rely on (search, distances); created once by the administrator.
 EXTENSIONS = ("pg_trgm", "unaccent", "btree_gist", "cube", "earthdistance")
+
+# A container's memory limit, when it has one (cgroup v2, then v1): its processes see the host's.
+CGROUP_MEMORY_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+
+
+def memory_available(limits: tuple[Path, ...] = CGROUP_MEMORY_LIMITS) -> int:
+    """Bytes of memory: the machine's, or its container's limit when lower (else buffers of half the
+    host's memory would get the server killed once they fill)."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit in limits:
+        try:
+            value = limit.read_text().strip()  # a number of bytes, or "max"
+        except OSError:
+            continue
+        if value.isdigit():
+            memory = min(memory, int(value))
+    return memory
+
+
+def shared_buffers(memory: int) -> str:
+    return f"{max(memory // 2 // 2**20, 512)}MB"
+
+
 # Set once on the embedded server, a single node for development, tests and benches: nine
 # services with their pools plus tests and benches; no replica, so bulk loads into tables created
 # in the same transaction (the fce import) skip the WAL. Checkpoints at most every 30 minutes or
 # 16 GB of WAL: after a checkpoint, the first change to a page writes the whole page to the WAL,
 # and a monthly fce import at 11 M establishments changes a million pages (with checkpoints every
 # 5 minutes or 4 GB, it wrote 15 GB of WAL and took 25% longer).
-# Buffers of half the machine's memory: that import inserts into a dozen indexes at random
-# places, which must be in memory (with 2 GB of buffers, each insert waited on the disk). At 11 M
-# the registry is 11 GB (7 GB of indexes): with a third of 23 GB, a month's import read 800,000
-# pages back from the system's cache (17-20 s) and took its establishments' step 89-97 s, against
-# 4,000 pages and 76-80 s with half (two runs of each).
+# Buffers of half the machine's (or container's) memory: that import inserts into a dozen indexes
+# at random places, which must be in memory (with 2 GB of buffers, each insert waited on the disk).
+# At 11 M the registry is 11 GB (7 GB of indexes): with a third of 23 GB, a month's import read
+# 800,000 pages back from the system's cache (17-20 s) and took its establishments' step 89-97 s,
+# against 4,000 pages and 76-80 s with half (two runs of each).
 # pg_prewarm's autoprewarm: the server lists the pages in its buffers every 5 minutes and at
 # shutdown, and reads them back after a restart, so the first searches after a restart find them
 # (at 11 M, typo and name + filters searches ran 1.4 times slower than warm without it; 1.0-1.1
 # times with it). WAL buffers of 128 MB rather than 16: after a checkpoint, a monthly import writes
 # each index page it changes whole to the WAL (1.3 GB for 20,000 establishments at 11 M), and with
 # 16 MB the import waited for the WAL to be written (those inserts 12 % faster; the month 1.5-13 %).
-def _shared_buffers() -> str:
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return f"{max(memory // 2 // 2**20, 512)}MB"
-
-
-EMBEDDED_SERVER_SETTINGS = {"max_connections": "400", "shared_buffers": _shared_buffers(), "wal_level": "minimal",
-                            "max_wal_senders": "0", "max_wal_size": "16GB", "checkpoint_timeout": "30min",
-                            "shared_preload_libraries": "pg_prewarm", "wal_buffers": "128MB"}
+EMBEDDED_SERVER_SETTINGS = {"max_connections": "400", "shared_buffers": shared_buffers(memory_available()),
+                            "wal_level": "minimal", "max_wal_senders": "0", "max_wal_size": "16GB",
+                            "checkpoint_timeout": "30min", "shared_preload_libraries": "pg_prewarm",
+                            "wal_buffers": "128MB"}
 
 _embedded = None
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import referentials
-from shared.database import prepare_schemas
+from shared.database import memory_available, prepare_schemas, shared_buffers
 from shared.testing import engine_for
 
 
@@ -155,3 +155,14 @@ async def test_a_lookup_reads_its_row_through_the_driver_as_sqlalchemy_would(pre
         await engine.dispose()
     with pytest.raises(ValueError, match="parameters"):  # values rendered into the SQL at execution
         db.Lookup(select(commune.c.name).where(commune.c.code.in_(["75056", "69123"])))
+
+
+def test_the_embedded_servers_buffers_are_half_the_memory_of_the_machine_or_of_its_container(tmp_path):
+    machine = memory_available(limits=())
+    unlimited, limited, absent = tmp_path / "memory.max", tmp_path / "memory.limit_in_bytes", tmp_path / "none"
+    unlimited.write_text("max\n")
+    assert memory_available(limits=(unlimited, absent)) == machine
+    limited.write_text(f"{4 << 30}\n")
+    assert memory_available(limits=(unlimited, limited)) == min(machine, 4 << 30)
+    assert shared_buffers(4 << 30) == "2048MB"
+    assert shared_buffers(512 << 20) == "512MB"  # the floor
