@@ -50,12 +50,15 @@ SEARCH_TARGET_MS = 50.0
 NAME_PAGES_WORDS = 8
 
 
+def machine_load() -> str:
+    return f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())} on {os.cpu_count()} cores"
+
+
 def python_pace() -> str:
     """How fast this shared machine runs Python at the moment, to read the latencies by: from one
     hour to the next it varies by half, and the lookups (Python-bound) with it."""
     best = min(timeit.repeat("sum(range(100_000))", number=20, repeat=5)) / 20 * 1000
-    return (f"Python pace: sum(range(100_000)) in {best:.2f} ms (best of 5); "
-            f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())} on {os.cpu_count()} cores")
+    return f"Python pace: sum(range(100_000)) in {best:.2f} ms (best of 5); {machine_load()}"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -174,8 +177,7 @@ async def timed_import(conn, files, what: str, rebuild: bool) -> float:
     print(f"imported {rows} ({summary.datasets[0].method}; inserted, updated, removed, rejected: {changed}) "
           f"in {summary.seconds:.1f} s: {establishments_per_second:,.0f} establishment rows/s end to end "
           f"({summary.rows_per_second():,.0f} rows/s of all files); target {IMPORT_TARGET:,} establishment "
-          f"rows/s: ratio {ratio:.2f}; load average {' '.join(f'{n:.2f}' for n in os.getloadavg())} "
-          f"on {os.cpu_count()} cores")
+          f"rows/s: ratio {ratio:.2f}; {machine_load()}")
     started = time.perf_counter()
     for table in ("companies", "establishments", "successions", "name_words"):
         await conn.execute(f"VACUUM fce.{table}")

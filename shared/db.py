@@ -132,9 +132,9 @@ class Lookup:
 
     def __init__(self, statement):
         compiled = statement.compile(dialect=asyncpg_dialect())
-        if "POSTCOMPILE" in str(compiled):
-            raise ValueError("a Lookup takes its values as parameters, none rendered at execution")
         self.sql = str(compiled)
+        if "POSTCOMPILE" in self.sql:
+            raise ValueError("a Lookup takes its values as parameters, none rendered at execution")
         self._names = compiled.positiontup
         self._values = compiled.params
 
