@@ -17,6 +17,7 @@ from shared.errors import field_error, invalid
 from shared.settings import get_settings
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXCEL_SHEET_ROWS = 1_048_576  # the most rows an Excel sheet holds
 
 
 class ReportFormat(StrEnum):
@@ -132,13 +133,26 @@ async def csv_chunks(rows, columns: Sequence[str], excel: bool, chunk_rows: int 
     yield buffer.getvalue().encode()
 
 
-async def xlsx_file(rows, columns: Sequence[str], sheet: str = "export"):
-    """Write-only workbook spooled to disk: memory stays flat however many rows."""
+async def xlsx_file(rows, columns: Sequence[str], sheet: str = "export", sheet_rows: int = EXCEL_SHEET_ROWS):
+    """Write-only workbook spooled to disk: memory stays flat however many rows. Past `sheet_rows`
+    (the header included) the rows go on to the next sheet, "export (2)" and so on, each with the
+    header: Excel refuses a file with a longer sheet, and an export has no ceiling."""
     workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet(sheet[:31])
-    worksheet.append(list(columns))
+    sheets = 0
+
+    def next_sheet():
+        nonlocal sheets
+        sheets += 1
+        worksheet = workbook.create_sheet(sheet[:31] if sheets == 1 else f"{sheet[:24]} ({sheets})")
+        worksheet.append(list(columns))
+        return worksheet
+
+    worksheet, written = next_sheet(), 1
     async for row in _aiter(rows):
+        if written == sheet_rows:
+            worksheet, written = next_sheet(), 1
         worksheet.append([_cell(row.get(c)) for c in columns])
+        written += 1
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     workbook.save(spool)
     spool.seek(0)
