@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from jose import jwk, jwt
 from jose.exceptions import JOSEError
 
-from shared.errors import Problem
+from shared.errors import Problem, reject_unknown_query_parameters
 from shared.settings import get_settings
 
 ALGORITHMS = ["RS256"]  # pinned: never "none", never HS256 with a public key
@@ -224,12 +224,14 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 def require_scopes(*scopes: str):
-    """Dependency: the caller must hold every one of these scopes (403 otherwise)."""
+    """Dependency: the caller must hold every one of these scopes (403 otherwise); then no query
+    parameter the endpoint does not take (422)."""
 
-    async def check(principal: CurrentPrincipal) -> Principal:
+    async def check(request: Request, principal: CurrentPrincipal) -> Principal:
         missing = [s for s in scopes if s not in principal.scopes]
         if missing:
             raise Problem(403, f"missing scope: {' '.join(missing)}")
+        reject_unknown_query_parameters(request)
         return principal
 
     return check
@@ -238,9 +240,10 @@ def require_scopes(*scopes: str):
 def require_any_scope(*scopes: str):
     """Dependency: the caller must hold at least one of these scopes (403 otherwise)."""
 
-    async def check(principal: CurrentPrincipal) -> Principal:
+    async def check(request: Request, principal: CurrentPrincipal) -> Principal:
         if not principal.scopes.intersection(scopes):
             raise Problem(403, f"requires one of the scopes: {' '.join(scopes)}")
+        reject_unknown_query_parameters(request)
         return principal
 
     return check

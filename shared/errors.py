@@ -5,8 +5,10 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -53,6 +55,36 @@ def invalid(errors: list[dict[str, Any]], detail: str | None = None) -> Problem:
     """A 422 naming every offending field."""
     names = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
     return Problem(422, detail or f"invalid fields: {names}", errors=errors)
+
+
+def reject_unknown_query_parameters(request: Request) -> None:
+    """A query parameter the endpoint does not take is a 422, not ignored: `department=75` for
+    `departement=75` would otherwise search all of France. Called once the caller's scopes are
+    checked (shared.auth), so that an anonymous caller gets its 401 and a wrong token its 403."""
+    route = request.scope.get("route")
+    if route is None or not (unknown := set(request.query_params) - _query_parameters(route)):
+        return
+    accepted = ", ".join(sorted(_query_parameters(route))) or "none"
+    raise invalid([field_error(["query", name], f"{name!r} is not a parameter of this endpoint, which takes {accepted}")
+                   for name in sorted(unknown)])
+
+
+def _query_parameters(route) -> frozenset[str]:
+    """The query parameters of a route and of all its dependencies (a query model's fields too),
+    found once and kept on the route."""
+    if (names := getattr(route, "query_parameters", None)) is None:
+        names, pending = set(), [route.dependant]
+        while pending:
+            dependant: Dependant = pending.pop()
+            for field in dependant.query_params:
+                model = field.field_info.annotation
+                if isinstance(model, type) and issubclass(model, BaseModel):
+                    names.update(f.alias or name for name, f in model.model_fields.items())
+                else:
+                    names.add(field.alias)
+            pending.extend(dependant.dependencies)
+        names = route.query_parameters = frozenset(names)
+    return names
 
 
 def request_id_of(request: Request) -> str | None:

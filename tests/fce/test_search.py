@@ -201,6 +201,24 @@ async def test_searching_needs_a_token_and_an_agent_or_client(fce, reporter, aut
     assert (await fce.get("/v1/companies/search", headers=no_scope)).status_code == 403
 
 
+async def test_a_misspelt_filter_is_a_422_naming_it_not_a_search_of_all_france(fce, agent):
+    response = await fce.get("/v1/establishments/search", params={"department": "75", "q": "boulangerie"},
+                             headers=agent)
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["loc"] == ["query", "department"]
+    assert "not a parameter" in error["msg"] and "departement" in error["msg"]
+    response = await fce.get("/v1/companies/export", params={"format": "csv", "nafs": "62.01Z"}, headers=agent)
+    assert response.status_code == 422 and response.json()["errors"][0]["loc"] == ["query", "nafs"]
+
+
+async def test_the_caller_is_checked_before_the_parameters(fce, reporter):
+    wrong = {"q": "123 456 789 00000", "department": "75"}  # an invalid SIRET and an unknown parameter
+    assert (await fce.get("/v1/establishments/search", params=wrong)).status_code == 401
+    assert (await fce.get("/v1/establishments/search", params=wrong, headers=reporter)).status_code == 403
+    assert (await fce.get("/v1/establishments/12345678900000")).status_code == 401
+
+
 async def every_item(client, headers, **params):
     """Every match of a search, page after page."""
     items, cursor = [], None

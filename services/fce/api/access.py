@@ -9,47 +9,41 @@ Every caller needs the fce:read scope the gateway also checks.
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from shared.auth import CurrentPrincipal, Principal
-from shared.errors import Problem
+from shared.errors import Problem, reject_unknown_query_parameters
 
 READ = "fce:read"
 AGENT, ADMIN, REPORT = "fce:agent", "fce:admin", "fce:report"
 
 
-def _scoped(principal: Principal) -> Principal:
+def _let_in(request: Request, principal: Principal, allowed: bool, refusal: str) -> Principal:
+    """The caller, if it holds the scope and `allowed`; then the request's parameters are checked."""
     if READ not in principal.scopes:
         raise Problem(403, f"missing scope: {READ}")
+    if not allowed:
+        raise Problem(403, refusal)
+    reject_unknown_query_parameters(request)
     return principal
 
 
-async def registry_reader(principal: CurrentPrincipal) -> Principal:
-    _scoped(principal)
-    if not (principal.client or principal.has_role(AGENT, ADMIN)):
-        raise Problem(403, f"the registry is for agents ({AGENT}, {ADMIN}) and partner clients")
-    return principal
+async def registry_reader(request: Request, principal: CurrentPrincipal) -> Principal:
+    return _let_in(request, principal, principal.client or principal.has_role(AGENT, ADMIN),
+                   f"the registry is for agents ({AGENT}, {ADMIN}) and partner clients")
 
 
-async def agent(principal: CurrentPrincipal) -> Principal:
-    _scoped(principal)
-    if not principal.has_role(AGENT, ADMIN):
-        raise Problem(403, f"exports are for agents ({AGENT}, {ADMIN})")
-    return principal
+async def agent(request: Request, principal: CurrentPrincipal) -> Principal:
+    return _let_in(request, principal, principal.has_role(AGENT, ADMIN), f"exports are for agents ({AGENT}, {ADMIN})")
 
 
-async def sources_reader(principal: CurrentPrincipal) -> Principal:
-    _scoped(principal)
-    if not (principal.client or principal.has_role(AGENT, ADMIN, REPORT)):
-        raise Problem(403, f"requires one of the roles {AGENT}, {ADMIN}, {REPORT}")
-    return principal
+async def sources_reader(request: Request, principal: CurrentPrincipal) -> Principal:
+    return _let_in(request, principal, principal.client or principal.has_role(AGENT, ADMIN, REPORT),
+                   f"requires one of the roles {AGENT}, {ADMIN}, {REPORT}")
 
 
-async def admin(principal: CurrentPrincipal) -> Principal:
-    _scoped(principal)
-    if not principal.has_role(ADMIN):
-        raise Problem(403, f"requires the role {ADMIN}")
-    return principal
+async def admin(request: Request, principal: CurrentPrincipal) -> Principal:
+    return _let_in(request, principal, principal.has_role(ADMIN), f"requires the role {ADMIN}")
 
 
 RegistryReader = Annotated[Principal, Depends(registry_reader)]

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/companies", tags=["companies"])
 
 
 @router.get("/search")
-async def search_companies(criteria: CompanyCriteria, page: Pagination, session: Session, _: RegistryReader,
+async def search_companies(_: RegistryReader, criteria: CompanyCriteria, page: Pagination, session: Session,
                            request: Request, response: Response) -> schemas.CompanySearchPage:
     """One box (`q`): a SIREN or SIRET, else a name (exact, prefix, then every word in any order,
     typos and accents forgiven), with filters on the head office's place and the company."""
@@ -36,14 +36,14 @@ async def search_companies(criteria: CompanyCriteria, page: Pagination, session:
 
 @router.get("/export", response_class=Response,
             responses={200: {"content": {"text/csv": {}, schemas.XLSX: {}}, "description": "every match"}})
-async def export_companies(criteria: CompanyCriteria, output: Output, request: Request, _: Agent):
+async def export_companies(_: Agent, criteria: CompanyCriteria, output: Output, request: Request):
     """Every company of a search, streamed as CSV or XLSX, in the search's order."""
     return await export(request, searching.COMPANIES, criteria, output, schemas.COMPANY_EXPORT_COLUMNS,
                         schemas.company_export_row, "entreprises")
 
 
 @router.get("/{siren}", responses={304: {"description": "unchanged since the ETag given"}})
-async def get_company(siren: Siren, connection: ReadConnection, _: RegistryReader,
+async def get_company(_: RegistryReader, siren: Siren, connection: ReadConnection,
                       request: Request) -> schemas.CompanyOut:
     found = await registry.company_detail(connection, siren)
     if found is None:
@@ -53,7 +53,7 @@ async def get_company(siren: Siren, connection: ReadConnection, _: RegistryReade
 
 
 @router.get("/{siren}/establishments")
-async def company_establishments(siren: Siren, page: Pagination, session: Session, _: RegistryReader,
+async def company_establishments(_: RegistryReader, siren: Siren, page: Pagination, session: Session,
                                  request: Request, response: Response,
                                  state: str | None = None) -> schemas.EstablishmentPage:
     """Head office first, then open before closed, bigger before smaller."""

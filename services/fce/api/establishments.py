@@ -20,9 +20,8 @@ router = APIRouter(prefix="/v1/establishments", tags=["establishments"])
 
 
 @router.get("/search")
-async def search_establishments(criteria: EstablishmentCriteria, page: Pagination, session: Session,
-                                _: RegistryReader, request: Request,
-                                response: Response) -> schemas.EstablishmentSearchPage:
+async def search_establishments(_: RegistryReader, criteria: EstablishmentCriteria, page: Pagination, session: Session,
+                                request: Request, response: Response) -> schemas.EstablishmentSearchPage:
     """One box (`q`): a SIRET or SIREN, else a name (exact, prefix, then every word in any order,
     typos and accents forgiven), with every filter of the registry; ranked open before closed,
     head office first, bigger first; keyset pages without a ceiling; facets on request."""
@@ -38,14 +37,14 @@ async def search_establishments(criteria: EstablishmentCriteria, page: Paginatio
 
 @router.get("/export", response_class=Response,
             responses={200: {"content": {"text/csv": {}, schemas.XLSX: {}}, "description": "every match"}})
-async def export_establishments(criteria: EstablishmentCriteria, output: Output, request: Request, _: Agent):
+async def export_establishments(_: Agent, criteria: EstablishmentCriteria, output: Output, request: Request):
     """Every establishment of a search, streamed as CSV or XLSX, in the search's order."""
     return await export(request, searching.ESTABLISHMENTS, criteria, output, schemas.ESTABLISHMENT_EXPORT_COLUMNS,
                         schemas.establishment_export_row, "etablissements")
 
 
 @router.get("/{siret}", responses={304: {"description": "unchanged since the ETag given"}})
-async def get_establishment(siret: Siret, connection: ReadConnection, _: RegistryReader,
+async def get_establishment(_: RegistryReader, siret: Siret, connection: ReadConnection,
                             request: Request) -> schemas.EstablishmentOut:
     found = await registry.establishment_detail(connection, siret)
     if found is None:

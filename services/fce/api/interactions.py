@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1", tags=["interactions"])
 
 
 @router.get("/interactions")
-async def interactions(company: CompanyQuery, session: Session, _: RegistryReader) -> InteractionsResponse:
+async def interactions(_: RegistryReader, company: CompanyQuery, session: Session) -> InteractionsResponse:
     items = []
     entry = await registry.company(session, company.siren)
     if entry is not None:

@@ -14,7 +14,7 @@ DATASETS = ("companies", "establishments", "successions")
 
 
 @router.get("")
-async def list_sources(page: Pagination, session: Session, _: SourcesReader, request: Request, response: Response,
+async def list_sources(_: SourcesReader, page: Pagination, session: Session, request: Request, response: Response,
                        dataset: str | None = None) -> schemas.SourcePage:
     """Every stock file imported, newest first, with what became of its rows."""
     if dataset is not None and dataset not in DATASETS:
@@ -25,7 +25,7 @@ async def list_sources(page: Pagination, session: Session, _: SourcesReader, req
 
 
 @router.get("/{source_id}/rejections")
-async def source_rejections(source_id: int, page: Pagination, session: Session, _: Admin, request: Request,
+async def source_rejections(_: Admin, source_id: int, page: Pagination, session: Session, request: Request,
                             response: Response) -> schemas.RejectionPage:
     """The rows of one file that did not enter the registry, by line, with the reason."""
     if await registry.source(session, source_id) is None:
