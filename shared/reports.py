@@ -3,21 +3,19 @@
 import csv
 import datetime as dt
 import io
-import tempfile
 from collections.abc import AsyncIterable, Iterable, Sequence
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
 from fastapi.responses import JSONResponse, StreamingResponse
-from openpyxl import Workbook
 from pydantic import BaseModel
 
 from shared.errors import field_error, invalid
 from shared.settings import get_settings
+from shared.xlsx import xlsx_chunks
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EXCEL_SHEET_ROWS = 1_048_576  # the most rows an Excel sheet holds
 
 
 class ReportFormat(StrEnum):
@@ -133,40 +131,6 @@ async def csv_chunks(rows, columns: Sequence[str], excel: bool, chunk_rows: int 
     yield buffer.getvalue().encode()
 
 
-async def xlsx_file(rows, columns: Sequence[str], sheet: str = "export", sheet_rows: int = EXCEL_SHEET_ROWS):
-    """Write-only workbook spooled to disk: memory stays flat however many rows. Past `sheet_rows`
-    (the header included) the rows go on to the next sheet, "export (2)" and so on, each with the
-    header: Excel refuses a file with a longer sheet, and an export has no ceiling."""
-    workbook = Workbook(write_only=True)
-    sheets = 0
-
-    def next_sheet():
-        nonlocal sheets
-        sheets += 1
-        worksheet = workbook.create_sheet(sheet[:31] if sheets == 1 else f"{sheet[:24]} ({sheets})")
-        worksheet.append(list(columns))
-        return worksheet
-
-    worksheet, written = next_sheet(), 1
-    async for row in _aiter(rows):
-        if written == sheet_rows:
-            worksheet, written = next_sheet(), 1
-        worksheet.append([_cell(row.get(c)) for c in columns])
-        written += 1
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    workbook.save(spool)
-    spool.seek(0)
-    return spool
-
-
-async def _file_chunks(spool, size: int = 256 * 1024):
-    try:
-        while chunk := spool.read(size):
-            yield chunk
-    finally:
-        spool.close()
-
-
 async def tabular_response(
     rows,
     columns: Sequence[str],
@@ -184,8 +148,7 @@ async def tabular_response(
         charset = "utf-8-sig" if output.excel else "utf-8"
         return StreamingResponse(csv_chunks(rows, columns, output.excel), media_type=f"text/csv; charset={charset}",
                                  headers=disposition)
-    spool = await xlsx_file(rows, columns)
-    return StreamingResponse(_file_chunks(spool), media_type=XLSX_MEDIA_TYPE, headers=disposition)
+    return StreamingResponse(xlsx_chunks(_aiter(rows), columns), media_type=XLSX_MEDIA_TYPE, headers=disposition)
 
 
 def jsonable_rows(rows: list[dict[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@ import io
 
 from openpyxl import load_workbook
 
-from shared.reports import suppress_small_cells, xlsx_file
+from shared.reports import suppress_small_cells
 
 READ = {"scopes": ["notes:read"]}
 
@@ -40,16 +40,3 @@ def test_suppression_threshold_is_configurable_and_zero_is_not_secret():
     rows, hidden = suppress_small_cells([{"n": 0}, {"n": 9}, {"n": 10}], ["n"], nominative=False, threshold=10)
     assert [r["n"] for r in rows] == [0, None, 10] and hidden == 1
 
-
-async def test_xlsx_rows_beyond_a_sheet_go_on_to_the_next_sheet_with_the_header():
-    rows = [{"n": n} for n in range(1, 6)]
-    book = load_workbook(await xlsx_file(rows, ["n"], sheet="acts", sheet_rows=3))
-    assert book.sheetnames == ["acts", "acts (2)", "acts (3)"]
-    assert [[list(r) for r in book[name].iter_rows(values_only=True)] for name in book.sheetnames] == [
-        [["n"], [1], [2]], [["n"], [3], [4]], [["n"], [5]]]
-
-
-async def test_xlsx_rows_that_fill_a_sheet_exactly_leave_no_empty_sheet():
-    book = load_workbook(await xlsx_file([{"n": 1}, {"n": 2}], ["n"], sheet_rows=3))
-    assert book.sheetnames == ["export"]
-    assert book.active.max_row == 3
