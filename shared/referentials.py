@@ -5,6 +5,7 @@ licences in SOURCES.md there); every service role can read it, none can write it
 """
 
 import csv
+import functools
 import hashlib
 import math
 from dataclasses import dataclass
@@ -96,6 +97,14 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
 def _rows(name: str) -> list[dict[str, str]]:
     with open(DATA_DIR / name, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
+
+
+@functools.cache
+def names(name: str) -> dict[str, str]:
+    """Code → name (or label) of a referential shipped with the project: "regions.csv",
+    "departements.csv" or "naf.csv" (every level of the NAF, from the section's division down)."""
+    column = "label" if name == "naf.csv" else "name"
+    return {row["code"]: row[column] for row in _rows(name)}
 
 
 def _checksum() -> str:

@@ -197,6 +197,8 @@ class EstablishmentPage(BaseModel):
 
 class FacetValue(BaseModel):
     value: str | bool | None
+    label: str | None = Field(None, description="the value's name: département, région, NAF code or section, "
+                                                "headcount band, state")
     count: int
 
 

@@ -144,6 +144,16 @@ async def test_facets_count_the_search_not_the_registry(fce, agent):
     assert sum(counts.values()) == page["total"]
 
 
+async def test_facet_values_come_with_their_names(fce, agent):
+    page = await search(fce, agent, q="vermandois", facets="departement,region,naf_section,naf,headcount_band,state",
+                        limit=1)
+    labels = {name: {v["value"]: v["label"] for v in values} for name, values in page["facets"].items()}
+    assert labels["departement"]["13"] == "Bouches-du-Rhône" and labels["region"]["93"] == "Provence-Alpes-Côte d'Azur"
+    assert labels["state"]["A"] == "Actif"
+    for name in ("naf_section", "naf", "headcount_band"):
+        assert all(label for value, label in labels[name].items() if value is not None), name
+
+
 async def test_sort_by_siret_is_in_siret_order(fce, agent):
     page = await search(fce, agent, sort="siret", limit=50)
     assert sirets(page) == sorted(sirets(page))

@@ -7,6 +7,7 @@ from fastapi import Request
 
 from services.fce import schemas
 from services.fce.api.criteria import Criteria
+from services.fce.domain.search import facet_label
 from services.fce.repository import search as searching
 from shared.errors import field_error, invalid
 from shared.reports import OutputParams, ReportFormat, tabular_response
@@ -15,7 +16,8 @@ from shared.reports import OutputParams, ReportFormat, tabular_response
 def facets_out(result: searching.Result) -> dict[str, list[schemas.FacetValue]] | None:
     if result.facets is None:
         return None
-    return {name: [schemas.FacetValue(value=value, count=count) for value, count in values]
+    return {name: [schemas.FacetValue(value=value, label=facet_label(name, value), count=count)
+                   for value, count in values]
             for name, values in result.facets.items()}
 
 

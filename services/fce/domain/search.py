@@ -13,11 +13,14 @@ million establishments, and sorting all of them for each page would cost seconds
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
+
+from shared import referentials
 
 # INSEE's headcount bands (tranche d'effectifs salariés), smallest first; "NN": no employee
 # in the reference year (or unknown).
@@ -438,6 +441,23 @@ class CompanySort(StrEnum):
 
 ESTABLISHMENT_FACETS = ("departement", "region", "naf_section", "naf", "headcount_band", "state", "head_office")
 COMPANY_FACETS = ("departement", "region", "naf_section", "naf", "headcount_band", "state", "legal_category", "ess")
+STATES = {"A": "Actif", "F": "Fermé", "C": "Cessée"}  # A for both; F for an establishment, C for a company
+
+
+# What a facet's values are called, for a client to show without a referential of its own.
+_FACET_LABELS: dict[str, Callable[[], dict[str, str]]] = {
+    "departement": functools.partial(referentials.names, "departements.csv"),
+    "region": functools.partial(referentials.names, "regions.csv"),
+    "naf": functools.partial(referentials.names, "naf.csv"),
+    "naf_section": lambda: referentials.NAF_SECTION_LABELS,
+    "headcount_band": lambda: HEADCOUNT_BANDS,
+    "state": lambda: STATES,
+}
+
+
+def facet_label(facet: str, value: object) -> str | None:
+    labels = _FACET_LABELS.get(facet)
+    return labels().get(value) if labels and isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
