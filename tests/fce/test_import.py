@@ -2,6 +2,7 @@
 checks agreeing with the domain's normalisers, idempotent re-import, atomic replacement."""
 # ruff: noqa: E501 (rows are CSV lines as INSEE writes them)
 
+import asyncio
 import csv
 import dataclasses
 import datetime as dt
@@ -19,6 +20,7 @@ from services.fce.domain.sirene import (
     read_stock_file,
     succession_from_row,
 )
+from services.fce.repository import imports
 from services.fce.repository.imports import IMPORT_LOCK, ImportBusy, import_stock
 from shared.testing import engine_for
 from tests.fce.stock import company, establishment, new_siren, write_stock
@@ -242,6 +244,34 @@ async def test_a_second_import_at_the_same_time_is_refused(raw, quirks):
                 await run(raw, quirks)
         finally:
             await holder.execute("SELECT pg_advisory_unlock($1)", IMPORT_LOCK)
+
+
+async def test_a_rebuild_waits_for_a_long_reader_without_holding_up_the_searches(raw, quirks, monkeypatch):
+    monkeypatch.setattr(imports, "SWAP_PAUSE_SECONDS", 0.1)
+    engine = await engine_for("fce")
+    async with engine.connect() as exporting, engine.connect() as searching:
+        export = (await exporting.get_raw_connection()).driver_connection
+        search = (await searching.get_raw_connection()).driver_connection
+        await export.execute("BEGIN; SELECT count(*) FROM fce.establishments")  # a long export's share lock
+        waiting = asyncio.Event()
+
+        def progress(step, done, total):
+            if step.startswith("waiting for the registry's readers"):
+                waiting.set()
+
+        rebuild = asyncio.create_task(run(raw, quirks, rebuild=True, progress=progress))
+        try:
+            await asyncio.wait_for(waiting.wait(), 60)
+            await search.execute("SET statement_timeout = '5s'")
+            for _ in range(5):  # searches keep being answered while the rebuild waits
+                await search.fetchval("SELECT count(*) FROM fce.establishments")
+                await asyncio.sleep(0.1)
+            assert not rebuild.done()
+        finally:
+            await export.execute("COMMIT")
+        summary = await asyncio.wait_for(rebuild, 60)
+    assert summary.datasets[1].method == "rebuild" and await raw.fetchval(
+        "SELECT count(*) FROM fce.establishments") == summary.datasets[1].rows_read - summary.datasets[1].rejected
 
 
 async def test_a_file_that_is_not_a_stock_file_is_refused_before_anything_changes(raw, tmp_path, quirks):

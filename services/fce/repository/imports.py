@@ -60,6 +60,12 @@ LOAD_SETTINGS = {
     "synchronous_commit": "off",
 }
 
+# Replacing the live tables waits for their readers to finish: each attempt at most SWAP_LOCK_WAIT
+# (the searches arriving meanwhile wait that long), then a pause, for SWAP_PATIENCE_SECONDS.
+SWAP_LOCK_WAIT = "200ms"
+SWAP_PAUSE_SECONDS = 1.0
+SWAP_PATIENCE_SECONDS = 900.0
+
 # An import of changes joins a few thousand rows to the registry by key: index probes, never a
 # hash of the registry (at 11 million establishments, 3.5 GB read for each join).
 CHANGES_SETTINGS = {"enable_nestloop": "on", "enable_mergejoin": "on", "enable_hashjoin": "off"}
@@ -201,9 +207,30 @@ async def _rebuild(conn, summaries: dict[Dataset, DatasetSummary], progress: Pro
         progress("vocabulary of names", None, None)
         await _build_next(conn, "name_words", VOCABULARY_SELECT)
         tables.append("name_words")
+    await _lock_for_swap(conn, tables, progress)
     progress("swapping", None, None)
     for table in tables:
         await _swap(conn, table)
+
+
+async def _lock_for_swap(conn, tables: list[str], progress: Progress) -> None:
+    """The live tables, locked to be replaced. A reader may hold one for minutes (an export), and a
+    lock request waiting behind it makes every new search wait behind it too: so the locks are asked
+    for a short while at a time, the searches going on in between; after a while, for as long as it
+    takes (the import is not thrown away)."""
+    names = ", ".join(f"{SCHEMA}.{table}" for table in tables)
+    deadline = time.monotonic() + SWAP_PATIENCE_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            async with conn.transaction():
+                await _set_locally(conn, {"lock_timeout": SWAP_LOCK_WAIT})
+                await conn.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
+            break
+        except asyncpg.LockNotAvailableError:
+            progress("waiting for the registry's readers (an export?)", None, None)
+            await asyncio.sleep(SWAP_PAUSE_SECONDS)
+    await conn.execute("SET LOCAL lock_timeout TO DEFAULT")
+    await conn.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")  # held already, or waited for
 
 
 def _header(dataset: Dataset, path: Path) -> tuple[list[str], list[str]]:
