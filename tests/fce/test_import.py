@@ -274,6 +274,28 @@ async def test_a_rebuild_waits_for_a_long_reader_without_holding_up_the_searches
         "SELECT count(*) FROM fce.establishments") == summary.datasets[1].rows_read - summary.datasets[1].rejected
 
 
+async def test_a_rebuild_out_of_patience_waits_for_the_reader_rather_than_fail(raw, quirks, monkeypatch):
+    monkeypatch.setattr(imports, "SWAP_PATIENCE_SECONDS", 0.0)
+    engine = await engine_for("fce")
+    async with engine.connect() as exporting:
+        export = (await exporting.get_raw_connection()).driver_connection
+        await export.execute("BEGIN; SELECT count(*) FROM fce.companies")
+        rebuild = asyncio.create_task(run(raw, quirks, rebuild=True))
+        try:
+            for _ in range(300):  # until the rebuild waits for its lock on the companies
+                if await export.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted "
+                                         "AND relation = 'fce.companies'::regclass") or rebuild.done():
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)
+            assert not rebuild.done()
+        finally:
+            await export.execute("COMMIT")
+        summary = await asyncio.wait_for(rebuild, 60)
+    assert await raw.fetchval("SELECT count(*) FROM fce.companies") == summary.datasets[0].rows_read - \
+        summary.datasets[0].rejected
+
+
 async def test_a_file_that_is_not_a_stock_file_is_refused_before_anything_changes(raw, tmp_path, quirks):
     (tmp_path / "bad.csv").write_text("a,b,c\n1,2,3\n", encoding="utf-8")
     with pytest.raises(ValueError, match="is not a SIRENE stock file"):

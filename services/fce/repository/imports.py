@@ -220,17 +220,17 @@ async def _lock_for_swap(conn, tables: list[str], progress: Progress) -> None:
     takes (the import is not thrown away)."""
     names = ", ".join(f"{SCHEMA}.{table}" for table in tables)
     deadline = time.monotonic() + SWAP_PATIENCE_SECONDS
-    while time.monotonic() < deadline:
+    while True:
+        patient = time.monotonic() < deadline
         try:
             async with conn.transaction():
-                await _set_locally(conn, {"lock_timeout": SWAP_LOCK_WAIT})
+                await _set_locally(conn, {"lock_timeout": SWAP_LOCK_WAIT if patient else "0"})
                 await conn.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
             break
         except asyncpg.LockNotAvailableError:
             progress("waiting for the registry's readers (an export?)", None, None)
             await asyncio.sleep(SWAP_PAUSE_SECONDS)
     await conn.execute("SET LOCAL lock_timeout TO DEFAULT")
-    await conn.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")  # held already, or waited for
 
 
 def _header(dataset: Dataset, path: Path) -> tuple[list[str], list[str]]:
