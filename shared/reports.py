@@ -114,15 +114,26 @@ async def _aiter(rows: Iterable | AsyncIterable):
             yield row
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP's CSV injection): a
+# company may register a name like =HYPERLINK(...). Excel's CSV has them quoted to stay text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _excel_text(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
 async def csv_chunks(rows, columns: Sequence[str], excel: bool, chunk_rows: int = 2000):
+    """CSV by chunks of rows; for French Excel (`excel`): ';', a BOM, and no text read as a formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if excel else ",", lineterminator="\r\n")
     if excel:
         buffer.write("\ufeff")
     writer.writerow(columns)
+    shown = _excel_text if excel else (lambda value: value)
     n = 0
     async for row in _aiter(rows):
-        writer.writerow(["" if (v := _cell(row.get(c))) is None else v for c in columns])
+        writer.writerow(["" if (v := _cell(row.get(c))) is None else shown(v) for c in columns])
         n += 1
         if n % chunk_rows == 0:
             yield buffer.getvalue().encode()

@@ -3,7 +3,7 @@ import io
 
 from openpyxl import load_workbook
 
-from shared.reports import suppress_small_cells
+from shared.reports import csv_chunks, suppress_small_cells
 
 READ = {"scopes": ["notes:read"]}
 
@@ -40,3 +40,12 @@ def test_suppression_threshold_is_configurable_and_zero_is_not_secret():
     rows, hidden = suppress_small_cells([{"n": 0}, {"n": 9}, {"n": 10}], ["n"], nominative=False, threshold=10)
     assert [r["n"] for r in rows] == [0, None, 10] and hidden == 1
 
+
+
+async def test_csv_for_excel_keeps_text_that_looks_like_a_formula_as_text():
+    rows = [{"name": "=HYPERLINK(\"http://evil\",\"clic\")", "n": -3}, {"name": "@SUM(A1)", "n": 2}]
+    excel = b"".join([chunk async for chunk in csv_chunks(rows, ["name", "n"], excel=True)]).decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(excel), delimiter=";"))[1:] == [
+        ["'=HYPERLINK(\"http://evil\",\"clic\")", "-3"], ["'@SUM(A1)", "2"]]
+    plain = b"".join([chunk async for chunk in csv_chunks(rows, ["name", "n"], excel=False)]).decode()
+    assert list(csv.reader(io.StringIO(plain)))[1][0] == "=HYPERLINK(\"http://evil\",\"clic\")"  # data, for programs
