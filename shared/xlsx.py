@@ -63,7 +63,7 @@ _SHEET_START = (
     '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
     # the header row stays in view while scrolling
     '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-    'state="frozen"/></sheetView></sheetViews><sheetData>'
+    'state="frozen"/></sheetView></sheetViews>'
 )
 _SHEET_END = "</sheetData></worksheet>"
 
@@ -129,7 +129,11 @@ async def xlsx_chunks(rows: AsyncIterable[dict], columns: Sequence[str], sheet: 
     book.writestr("xl/styles.xml", _STYLES)
     cells = list(zip(_column_letters(len(columns)), columns, strict=True))
     header = "".join(_cell(f"{letter}1", name, ' s="2"') for letter, name in cells)
-    sheets = _Sheets(book, sheet, f'<row r="1">{header}</row>', sheet_rows)
+    # Columns wide enough for their name and a date (at Excel's default width a date shows as ####).
+    widths = "".join(f'<col min="{n}" max="{n}" width="{max(12, len(str(name)) + 3)}" customWidth="1"/>'
+                     for n, name in enumerate(columns, 1))
+    columns_xml = f"<cols>{widths}</cols>" if widths else ""
+    sheets = _Sheets(book, sheet, f'{columns_xml}<sheetData><row r="1">{header}</row>', sheet_rows)
     async for row in rows:
         number = sheets.next_row()
         sheets.lines.append(f'<row r="{number}">'
@@ -166,8 +170,9 @@ class _Sheets:
 
     MOST_BYTES = 2_000_000_000
 
-    def __init__(self, book: zipfile.ZipFile, name: str, header: str, sheet_rows: int):
-        self.book, self.name, self.header, self.sheet_rows = book, name, header, sheet_rows
+    def __init__(self, book: zipfile.ZipFile, name: str, top: str, sheet_rows: int):
+        """`top`: each sheet's XML from its columns' widths to its header row."""
+        self.book, self.name, self.top, self.sheet_rows = book, name, top, sheet_rows
         self.names: list[str] = []
         self.lines: list[str] = []  # rows not yet written into the current sheet
         self.part = None
@@ -198,5 +203,5 @@ class _Sheets:
             self.close()
         self.names.append(self.name[:31] if not self.names else f"{self.name[:24]} ({len(self.names) + 1})")
         self.part = self.book.open(f"xl/worksheets/sheet{len(self.names)}.xml", "w")
-        self.part.write(f"{_SHEET_START}{self.header}".encode())
+        self.part.write(f"{_SHEET_START}{self.top}".encode())
         self.rows, self.bytes = 1, 0

@@ -32,6 +32,7 @@ async def test_cells_keep_their_types():
         ["siret", "n", "share", "amount", "open", "on", "at", "none", "codes"],
         ["00012", 3, 0.25, 12.5, True, dt.datetime(2026, 11, 30), "2026-11-30T08:15:00", None, "62.01Z, 62.02A"]]
     assert book.active["F2"].number_format == "yyyy-mm-dd"
+    assert book.active.column_dimensions["F"].width >= 12  # a date shows, not ####
     assert book.active["A1"].font.b  # the header
 
 
