@@ -238,7 +238,8 @@ def require_scopes(*scopes: str):
 
 
 def require_any_scope(*scopes: str):
-    """Dependency: the caller must hold at least one of these scopes (403 otherwise)."""
+    """Dependency: the caller must hold at least one of these scopes (403 otherwise); then no query
+    parameter the endpoint does not take (422)."""
 
     async def check(request: Request, principal: CurrentPrincipal) -> Principal:
         if not principal.scopes.intersection(scopes):
