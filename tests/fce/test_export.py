@@ -1,7 +1,9 @@
 """Export of a search: every match, streamed, as CSV or XLSX."""
 
 import csv
+import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
@@ -14,9 +16,13 @@ async def total(client, headers, path, **params):
 async def test_a_csv_export_has_as_many_rows_as_the_search(fce, agent):
     params = {"departement": ["75", "13", "69"], "state": "A"}
     expected = await total(fce, agent, "/v1/establishments/search", **params)
+    asked_on = dt.datetime.now(ZoneInfo("Europe/Paris")).date()
     response = await fce.get("/v1/establishments/export", params={**params, "format": "csv"}, headers=agent)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
+    dated = {f'attachment; filename="etablissements-{day}.csv"'
+             for day in (asked_on, dt.datetime.now(ZoneInfo("Europe/Paris")).date())}  # midnight may pass
+    assert response.headers["content-disposition"] in dated
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert expected > 50 and len(rows) == expected
     assert {row["departement"] for row in rows} <= {"75", "13", "69"}

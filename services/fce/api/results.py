@@ -1,7 +1,9 @@
 """What the company and establishment searches share once the rows are found: facets as they
 leave the service, and the streamed export of every match."""
 
+import datetime as dt
 from collections.abc import Callable, Sequence
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
@@ -11,6 +13,8 @@ from services.fce.domain.search import facet_label
 from services.fce.repository import search as searching
 from shared.errors import field_error, invalid
 from shared.reports import OutputParams, ReportFormat, tabular_response
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def facets_out(result: searching.Result) -> dict[str, list[schemas.FacetValue]] | None:
@@ -33,4 +37,5 @@ async def export(request: Request, target: searching.Target, criteria: Criteria,
             async for row in searching.export_rows(session, target, criteria.query, criteria.filters, criteria.sort):
                 yield shape(row)
 
-    return await tabular_response(rows(), columns, output, filename)
+    # Dated, as an agent keeps several: etablissements-2026-11-30.xlsx
+    return await tabular_response(rows(), columns, output, f"{filename}-{dt.datetime.now(PARIS):%Y-%m-%d}")
