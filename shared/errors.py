@@ -8,7 +8,6 @@ from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -70,18 +69,12 @@ def reject_unknown_query_parameters(request: Request) -> None:
 
 
 def _query_parameters(route) -> frozenset[str]:
-    """The query parameters of a route and of all its dependencies (a query model's fields too),
-    found once and kept on the route."""
+    """The query parameters of a route and of all its dependencies, found once and kept on the route."""
     if (names := getattr(route, "query_parameters", None)) is None:
         names, pending = set(), [route.dependant]
         while pending:
             dependant: Dependant = pending.pop()
-            for field in dependant.query_params:
-                model = field.field_info.annotation
-                if isinstance(model, type) and issubclass(model, BaseModel):
-                    names.update(f.alias or name for name, f in model.model_fields.items())
-                else:
-                    names.add(field.alias)
+            names.update(field.alias for field in dependant.query_params)
             pending.extend(dependant.dependencies)
         names = route.query_parameters = frozenset(names)
     return names

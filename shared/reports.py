@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from shared.errors import field_error, invalid
 from shared.settings import get_settings
-from shared.xlsx import xlsx_chunks
+from shared.xlsx import cell_value, xlsx_chunks
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -97,14 +97,6 @@ def suppress_small_cells(
     return out, hidden
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, (list, tuple, set)):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return value
-
-
 async def _aiter(rows: Iterable | AsyncIterable):
     if hasattr(rows, "__aiter__"):
         async for row in rows:
@@ -133,7 +125,7 @@ async def csv_chunks(rows, columns: Sequence[str], excel: bool, chunk_rows: int 
     shown = _excel_text if excel else (lambda value: value)
     n = 0
     async for row in _aiter(rows):
-        writer.writerow(["" if (v := _cell(row.get(c))) is None else shown(v) for c in columns])
+        writer.writerow(["" if (v := cell_value(row.get(c))) is None else shown(v) for c in columns])
         n += 1
         if n % chunk_rows == 0:
             yield buffer.getvalue().encode()

@@ -79,23 +79,27 @@ def _column_letters(count: int) -> list[str]:
     return letters
 
 
+def cell_value(value: Any) -> Any:
+    """What a table cell holds, CSV's or XLSX's: a list as its items joined, a moment as ISO text."""
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
 def _cell(reference: str, value: Any, style: str = "") -> str:
     """One cell's XML; "" for an empty one. Text is written inline, so nothing waits for the end."""
+    value = cell_value(value)
     if value is None:
         return ""
     if isinstance(value, bool):
         return f'<c r="{reference}" t="b"{style}><v>{int(value)}</v></c>'
     if isinstance(value, (int, Decimal)) or (isinstance(value, float) and math.isfinite(value)):
         return f'<c r="{reference}"{style}><v>{value}</v></c>'
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+    if isinstance(value, dt.date):
         return f'<c r="{reference}" s="1"><v>{(value - _EXCEL_EPOCH).days}</v></c>'
-    if isinstance(value, dt.datetime):
-        text = value.isoformat()
-    elif isinstance(value, (list, tuple, set)):
-        text = ", ".join(str(v) for v in value)
-    else:
-        text = str(value)
-    text = _NOT_XML.sub("", text)[:EXCEL_CELL_CHARACTERS]
+    text = _NOT_XML.sub("", str(value))[:EXCEL_CELL_CHARACTERS]
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     return f'<c r="{reference}" t="inlineStr"{style}><is><t{space}>{escape(text)}</t></is></c>'
 
